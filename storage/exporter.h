@@ -1,0 +1,27 @@
+#pragma once
+
+// Writes the stored interactions out: JSONL in the standard log format (it validates and
+// round-trips through import) or CSV for spreadsheets.
+
+#include "result.h"
+#include "store.h"
+
+#include <QIODevice>
+
+#include <atomic>
+
+namespace llmaudit {
+
+enum class ExportFormat { Jsonl, Csv };
+
+std::optional<ExportFormat> exportFormatFromName(QStringView name);
+
+// Returns how many interactions were written.
+Result<qint64> exportInteractions(Store &store, ExportFormat format, QIODevice &out,
+                                  const std::atomic<bool> *cancel = nullptr);
+
+// One CSV field, quoted per RFC 4180. Text that a spreadsheet would run as a formula
+// (=, +, -, @, tab, CR first) is prefixed with ' so that it shows as text.
+std::string csvField(std::string_view text, bool isText = true);
+
+} // namespace llmaudit

@@ -1,0 +1,167 @@
+#include "importer.h"
+
+#include <QFuture>
+#include <QThreadPool>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include <deque>
+
+namespace llmaudit {
+
+namespace {
+
+constexpr size_t BatchRecords = 1024;
+constexpr size_t BatchBytes = 8 * 1024 * 1024;
+
+struct RawBatch
+{
+    std::vector<RawRecord> records;
+    std::vector<std::string> locations;
+    Dialect dialect = Dialect::Standard;
+    qint64 bytesDone = 0;
+};
+
+struct DecodedBatch
+{
+    std::vector<IncomingRecord> records;
+    std::vector<QuarantinedRecord> rejects;
+    qint64 read = 0;
+    qint64 bytesDone = 0;
+};
+
+DecodedBatch decodeBatch(RawBatch batch)
+{
+    DecodedBatch out;
+    out.read = static_cast<qint64>(batch.records.size());
+    out.bytesDone = batch.bytesDone;
+    out.records.reserve(batch.records.size());
+    for (size_t i = 0; i < batch.records.size(); ++i) {
+        RawRecord &raw = batch.records[i];
+        std::string &location = batch.locations[i];
+        if (!raw.frameError.empty()) {
+            out.rejects.push_back(
+                {std::move(location), {{"", raw.frameError}}, std::move(raw.text)});
+            continue;
+        }
+        auto decoded = decodeRecord(raw.text, batch.dialect);
+        if (!decoded) {
+            out.rejects.push_back(
+                {std::move(location), std::move(decoded.error()), std::move(raw.text)});
+            continue;
+        }
+        // The writer needs the canonical text and extracted fields only; free the tree now.
+        decoded->interaction.document = nullptr;
+        out.records.push_back({std::move(*decoded), std::move(location)});
+    }
+    return out;
+}
+
+} // namespace
+
+bool ImportReport::complete() const
+{
+    return !cancelled && !storeError &&
+           std::none_of(files.begin(), files.end(),
+                        [](const FileImport &f) { return f.error.has_value(); });
+}
+
+Importer::Importer(Store &store)
+    : m_store(store)
+{}
+
+void Importer::setProgressHandler(std::function<void(const ImportProgress &)> handler)
+{
+    m_progress = std::move(handler);
+}
+
+void Importer::setRejectHandler(std::function<void(const QuarantinedRecord &)> handler)
+{
+    m_onReject = std::move(handler);
+}
+
+ImportReport Importer::importFiles(const QStringList &paths)
+{
+    ImportReport report;
+    for (int i = 0; i < paths.size(); ++i) {
+        if (cancelled() || report.storeError)
+            break;
+        importFile(paths[i], i + 1, static_cast<int>(paths.size()), report);
+    }
+    report.cancelled = cancelled();
+    return report;
+}
+
+void Importer::importFile(const QString &path, int number, int count, ImportReport &report)
+{
+    FileImport file;
+    file.path = path;
+    auto opened = RecordReader::open(path, m_format);
+    if (!opened) {
+        file.error = opened.error();
+        report.files.push_back(std::move(file));
+        return;
+    }
+    RecordReader &reader = **opened;
+    file.format = reader.format();
+    file.dialect = reader.dialect();
+
+    // Decoding runs on the pool while this thread reads ahead and writes finished batches in
+    // order; the window of batches in flight bounds memory.
+    const size_t window =
+        static_cast<size_t>(std::max(2, QThreadPool::globalInstance()->maxThreadCount())) + 1;
+    std::deque<QFuture<DecodedBatch>> inFlight;
+
+    auto writeOldest = [&]() {
+        DecodedBatch batch = inFlight.front().result();
+        inFlight.pop_front();
+        if (report.storeError)
+            return;
+        auto written = m_store.write(batch.records, batch.rejects);
+        if (!written) {
+            report.storeError = written.error();
+            return;
+        }
+        file.read += batch.read;
+        file.counts += *written;
+        report.read += batch.read;
+        report.counts += *written;
+        if (m_onReject)
+            for (const auto &reject : batch.rejects)
+                m_onReject(reject);
+        if (m_progress)
+            m_progress(
+                {path, number, count, batch.bytesDone, reader.size(), report.read, report.counts});
+    };
+
+    bool more = true;
+    while (more && !cancelled() && !report.storeError) {
+        RawBatch batch;
+        batch.dialect = reader.dialect();
+        size_t bytes = 0;
+        RawRecord record;
+        while (batch.records.size() < BatchRecords && bytes < BatchBytes) {
+            if (!reader.next(record)) {
+                more = false;
+                break;
+            }
+            bytes += record.text.size();
+            batch.locations.push_back(reader.location(record).toStdString());
+            batch.records.push_back(std::move(record));
+        }
+        batch.bytesDone = reader.bytesRead();
+        if (!batch.records.empty())
+            inFlight.push_back(QtConcurrent::run(decodeBatch, std::move(batch)));
+        while (inFlight.size() >= window || (!more && !inFlight.empty())) {
+            writeOldest();
+            if (report.storeError || cancelled())
+                break;
+        }
+    }
+    for (auto &pending : inFlight) // cancelled or failed: let the pool finish, then drop
+        pending.waitForFinished();
+    if (reader.ioError())
+        file.error = reader.ioError();
+    report.files.push_back(std::move(file));
+}
+
+} // namespace llmaudit

@@ -1,0 +1,189 @@
+#include "logcodec.h"
+
+#include "extjson.h"
+
+#include <openssl/evp.h>
+
+namespace llmaudit {
+
+using nlohmann::json;
+
+namespace {
+
+const json *find(const json &object, const char *key)
+{
+    if (!object.is_object())
+        return nullptr;
+    auto it = object.find(key);
+    return it == object.end() ? nullptr : &*it;
+}
+
+std::string stringAt(const json &object, const char *key)
+{
+    const json *value = find(object, key);
+    return value && value->is_string() ? value->get<std::string>() : std::string();
+}
+
+std::optional<int64_t> integerAt(const json &object, const char *key)
+{
+    const json *value = find(object, key);
+    if (!value)
+        return std::nullopt;
+    if (value->is_number_integer())
+        return value->get<int64_t>();
+    if (value->is_number_float()) // 12.0 is an integer under the schema
+        return static_cast<int64_t>(value->get<double>());
+    return std::nullopt;
+}
+
+std::string describeParseError(const json::parse_error &error)
+{
+    // nlohmann's text is "[json.exception.parse_error.101] parse error at line 1, column 5:
+    // syntax error while parsing value - invalid literal; last read: 'tru'"; keep the useful part.
+    std::string what = error.what();
+    if (auto at = what.find("] "); at != std::string::npos)
+        what = what.substr(at + 2);
+    return "not valid JSON: " + what;
+}
+
+} // namespace
+
+Interaction interactionFromDocument(json document)
+{
+    Interaction record;
+    record.interactionId = stringAt(document, "interaction_id");
+    record.timestamp = stringAt(document, "timestamp");
+    record.timestampMs = LogSchema::parseDateTime(record.timestamp).value_or(0);
+    record.userId = stringAt(document, "user_id");
+    record.sessionId = stringAt(document, "session_id");
+    record.replayOf = stringAt(document, "replay_of");
+
+    static const json empty = json::object();
+    const json *request = find(document, "request");
+    const json *response = find(document, "response");
+    const json *metrics = find(document, "metrics");
+    const json *evaluation = find(document, "evaluation");
+    const json *security = find(document, "security");
+    if (!request)
+        request = &empty;
+    if (!response)
+        response = &empty;
+
+    record.model = stringAt(*response, "model");
+    if (record.model.empty())
+        if (const json *parameters = find(*request, "parameters"))
+            record.model = stringAt(*parameters, "model");
+    record.prompt = stringAt(*request, "prompt");
+    record.systemPrompt = stringAt(*request, "system_prompt");
+    if (const json *context = find(*request, "context"); context && context->is_array()) {
+        for (const auto &item : *context) {
+            std::string content = stringAt(item, "content");
+            if (content.empty())
+                continue;
+            if (!record.contextText.empty())
+                record.contextText += '\n';
+            record.contextText += content;
+        }
+    }
+    record.response = stringAt(*response, "content");
+    record.completionTokens = integerAt(*response, "completion_tokens");
+    record.finishReason = stringAt(*response, "finish_reason");
+    if (metrics) {
+        record.promptTokens = integerAt(*metrics, "prompt_tokens");
+        record.totalTokens = integerAt(*metrics, "total_tokens");
+        record.latencyMs = integerAt(*metrics, "latency_ms");
+    }
+    if (evaluation)
+        if (const json *flagged = find(*evaluation, "flagged"); flagged && flagged->is_boolean())
+            record.flagged = flagged->get<bool>();
+    if (security)
+        record.sensitivity = sensitivityFromString(stringAt(*security, "sensitivity_level"));
+    record.document = std::move(document);
+    return record;
+}
+
+std::expected<DecodedRecord, std::vector<ValidationError>> decodeDocument(json document)
+{
+    if (!document.is_object())
+        return std::unexpected(
+            std::vector<ValidationError>{{"", "expected a JSON object for the record, got " +
+                                                  std::string(document.type_name())}});
+    auto errors = LogSchema::v1().validate(document);
+    if (!errors.empty())
+        return std::unexpected(std::move(errors));
+    DecodedRecord decoded;
+    // nlohmann::json keeps object keys sorted, so a compact dump is canonical.
+    decoded.canonical = document.dump(-1, ' ', false, json::error_handler_t::strict);
+    decoded.hash = sha256(decoded.canonical);
+    decoded.interaction = interactionFromDocument(std::move(document));
+    return decoded;
+}
+
+std::expected<DecodedRecord, std::vector<ValidationError>> decodeRecord(std::string_view text,
+                                                                        Dialect dialect)
+{
+    json document;
+    try {
+        document = json::parse(text);
+    } catch (const json::parse_error &error) {
+        return std::unexpected(std::vector<ValidationError>{{"", describeParseError(error)}});
+    }
+    if (dialect == Dialect::ExtendedJson)
+        convertExtendedJson(document);
+    auto decoded = decodeDocument(std::move(document));
+    if (decoded && dialect == Dialect::ExtendedJson)
+        decoded->original = std::string(text);
+    return decoded;
+}
+
+ContentHash sha256(std::string_view bytes)
+{
+    // OpenSSL rather than QCryptographicHash: Qt 6.4 hashes in portable C, several times slower
+    // than OpenSSL's SHA-NI code, and import hashes every byte it stores.
+    ContentHash hash{};
+    unsigned int size = 0;
+    EVP_Digest(bytes.data(), bytes.size(), hash.data(), &size, EVP_sha256(), nullptr);
+    return hash;
+}
+
+std::string toHex(const ContentHash &hash)
+{
+    static const char digits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(hash.size() * 2);
+    for (unsigned char byte : hash) {
+        out += digits[byte >> 4];
+        out += digits[byte & 15];
+    }
+    return out;
+}
+
+std::optional<Sensitivity> sensitivityFromString(std::string_view text)
+{
+    if (text == "public")
+        return Sensitivity::Public;
+    if (text == "internal")
+        return Sensitivity::Internal;
+    if (text == "confidential")
+        return Sensitivity::Confidential;
+    if (text == "restricted")
+        return Sensitivity::Restricted;
+    return std::nullopt;
+}
+
+std::string_view toString(Sensitivity sensitivity)
+{
+    switch (sensitivity) {
+    case Sensitivity::Public:
+        return "public";
+    case Sensitivity::Internal:
+        return "internal";
+    case Sensitivity::Confidential:
+        return "confidential";
+    case Sensitivity::Restricted:
+        return "restricted";
+    }
+    return "";
+}
+
+} // namespace llmaudit

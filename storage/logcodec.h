@@ -1,0 +1,46 @@
+#pragma once
+
+// The one JSON codec of the standard log format: record text in, a validated Interaction (with
+// its canonical bytes and content hash) or the reasons it was refused out.
+
+#include "interaction.h"
+#include "logschema.h"
+
+#include <array>
+#include <expected>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace llmaudit {
+
+enum class Dialect {
+    Standard,     // plain JSON in the standard log format
+    ExtendedJson, // MongoDB Extended JSON v2, mapped onto the standard format
+};
+
+using ContentHash = std::array<unsigned char, 32>; // SHA-256
+
+struct DecodedRecord
+{
+    Interaction interaction;
+    std::string canonical; // the document as canonical JSON: keys sorted, compact
+    ContentHash hash{};    // SHA-256 of `canonical`
+    std::string original;  // the source text when it was not already the standard format
+};
+
+// Parses, maps Extended JSON when asked, validates against the v1 schema and extracts. Errors
+// name JSON Pointers; the caller adds the file and line.
+std::expected<DecodedRecord, std::vector<ValidationError>> decodeRecord(std::string_view text,
+                                                                        Dialect dialect);
+
+// The same, for a document already parsed (the collector, tests). `document` must be an object.
+std::expected<DecodedRecord, std::vector<ValidationError>> decodeDocument(nlohmann::json document);
+
+// Extracts the indexed fields from a schema-valid document.
+Interaction interactionFromDocument(nlohmann::json document);
+
+ContentHash sha256(std::string_view bytes);
+std::string toHex(const ContentHash &hash);
+
+} // namespace llmaudit

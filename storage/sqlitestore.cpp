@@ -1,0 +1,691 @@
+#include "sqlitestore.h"
+
+#include <QAtomicInteger>
+#include <QDateTime>
+#include <QDir>
+#include <QFileInfo>
+#include <QSqlDriver>
+#include <QSqlError>
+#include <QSqlQuery>
+
+#include <sqlite3.h>
+
+namespace llmaudit {
+
+namespace {
+
+// Schema migrations: entry N brings a store from user_version N to N + 1.
+const std::vector<std::vector<const char *>> &migrations()
+{
+    static const std::vector<std::vector<const char *>> steps = {
+        {
+            // Extracted columns first, the documents last: SQLite reads a row's leading columns
+            // without touching the overflow pages that hold a long document.
+            R"(CREATE TABLE interactions (
+                id INTEGER PRIMARY KEY,
+                interaction_id TEXT NOT NULL UNIQUE,
+                ts INTEGER NOT NULL,
+                user_id TEXT NOT NULL,
+                session_id TEXT NOT NULL,
+                model TEXT,
+                prompt_tokens INTEGER,
+                completion_tokens INTEGER,
+                total_tokens INTEGER,
+                latency_ms INTEGER,
+                finish_reason TEXT,
+                flagged INTEGER NOT NULL DEFAULT 0,
+                sensitivity INTEGER,
+                replay_of TEXT,
+                ingested_ms INTEGER NOT NULL,
+                source TEXT,
+                content_hash BLOB NOT NULL,
+                document TEXT NOT NULL,
+                original TEXT))",
+            "CREATE INDEX interactions_ts ON interactions(ts, id)",
+            "CREATE INDEX interactions_user ON interactions(user_id, ts)",
+            "CREATE INDEX interactions_session ON interactions(session_id, ts)",
+            "CREATE INDEX interactions_model ON interactions(model, ts)",
+            "CREATE INDEX interactions_latency ON interactions(latency_ms)",
+            "CREATE INDEX interactions_tokens ON interactions(total_tokens)",
+            "CREATE INDEX interactions_flagged ON interactions(flagged, ts)",
+            "CREATE INDEX interactions_sensitivity ON interactions(sensitivity, ts)",
+            "CREATE INDEX interactions_replay_of ON interactions(replay_of) "
+            "WHERE replay_of IS NOT NULL",
+            // The full-text index keeps no copy of the text: its content is read back from the
+            // documents through this view when needed (snippets, deletes, rebuilds). FTS5 reads
+            // it with SQLITE_PREPARE_NO_VTAB, hence a recursive CTE rather than json_each.
+            R"(CREATE VIEW interactions_text AS SELECT id,
+                json_extract(document, '$.request.prompt') AS prompt,
+                json_extract(document, '$.request.system_prompt') AS system_prompt,
+                (WITH RECURSIVE item(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM item
+                         WHERE n + 1 < json_array_length(document, '$.request.context'))
+                 SELECT group_concat(json_extract(document, '$.request.context[' || n || '].content'), char(10))
+                   FROM item
+                  WHERE json_type(document, '$.request.context[' || n || '].content') = 'text'
+                    AND json_extract(document, '$.request.context[' || n || '].content') <> '') AS context,
+                json_extract(document, '$.response.content') AS response
+              FROM interactions)",
+            "CREATE VIRTUAL TABLE interactions_fts USING fts5(prompt, system_prompt, context, "
+            "response, content='interactions_text', content_rowid='id', "
+            "tokenize='unicode61 remove_diacritics 2')",
+            R"(CREATE TABLE conflicts (
+                id INTEGER PRIMARY KEY,
+                interaction_id TEXT NOT NULL,
+                received_ms INTEGER NOT NULL,
+                source TEXT,
+                content_hash BLOB NOT NULL,
+                document TEXT NOT NULL,
+                original TEXT,
+                UNIQUE (interaction_id, content_hash)))",
+            R"(CREATE TABLE rejects (
+                id INTEGER PRIMARY KEY,
+                received_ms INTEGER NOT NULL,
+                source TEXT NOT NULL,
+                errors TEXT NOT NULL,
+                raw_hash BLOB NOT NULL,
+                raw BLOB NOT NULL,
+                UNIQUE (raw_hash, source)))",
+        },
+    };
+    return steps;
+}
+
+enum StatementId {
+    InsertInteraction,
+    InsertText,
+    SelectHash,
+    InsertConflict,
+    InsertReject,
+    PageOfInteractions,
+    StatementCount
+};
+
+QString fromUtf8(const unsigned char *text, int bytes)
+{
+    return QString::fromUtf8(reinterpret_cast<const char *>(text), bytes);
+}
+
+std::string columnText(sqlite3_stmt *stmt, int column)
+{
+    const auto *text = sqlite3_column_text(stmt, column);
+    return text ? std::string(reinterpret_cast<const char *>(text),
+                              static_cast<size_t>(sqlite3_column_bytes(stmt, column)))
+                : std::string();
+}
+
+void bindText(sqlite3_stmt *stmt, int index, const std::string &text)
+{
+    sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+}
+
+void bindTextOrNull(sqlite3_stmt *stmt, int index, const std::string &text)
+{
+    if (text.empty())
+        sqlite3_bind_null(stmt, index);
+    else
+        bindText(stmt, index, text);
+}
+
+void bindOptional(sqlite3_stmt *stmt, int index, const std::optional<int64_t> &value)
+{
+    if (value)
+        sqlite3_bind_int64(stmt, index, *value);
+    else
+        sqlite3_bind_null(stmt, index);
+}
+
+void bindBlob(sqlite3_stmt *stmt, int index, const void *data, size_t size)
+{
+    sqlite3_bind_blob(stmt, index, data, static_cast<int>(size), SQLITE_STATIC);
+}
+
+std::string errorsToJson(const std::vector<ValidationError> &errors)
+{
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto &e : errors)
+        list.push_back({{"pointer", e.pointer}, {"reason", e.reason}});
+    return list.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::vector<ValidationError> errorsFromJson(const QString &text)
+{
+    std::vector<ValidationError> errors;
+    auto list = nlohmann::json::parse(text.toStdString(), nullptr, false);
+    if (list.is_array())
+        for (const auto &e : list)
+            errors.push_back({e.value("pointer", ""), e.value("reason", "")});
+    return errors;
+}
+
+int64_t nowMs()
+{
+    return QDateTime::currentMSecsSinceEpoch();
+}
+
+std::string firstLine(const QString &text, int maxChars = 200)
+{
+    QStringView view(text);
+    if (auto newline = view.indexOf(u'\n'); newline >= 0)
+        view = view.left(newline);
+    if (view.size() > maxChars)
+        return view.left(maxChars).toString().toStdString() + "…";
+    return view.toString().toStdString();
+}
+
+} // namespace
+
+WriteCounts &WriteCounts::operator+=(const WriteCounts &other)
+{
+    stored += other.stored;
+    duplicates += other.duplicates;
+    conflicts += other.conflicts;
+    rejected += other.rejected;
+    return *this;
+}
+
+Store::Store(QObject *parent)
+    : QObject(parent)
+{}
+
+Store::~Store() = default;
+
+QString Store::defaultLocation()
+{
+    const QString fromEnvironment = qEnvironmentVariable("LLMAUDIT_STORE");
+    if (!fromEnvironment.isEmpty())
+        return fromEnvironment;
+    QString base = qEnvironmentVariable("XDG_DATA_HOME");
+    if (base.isEmpty())
+        base = QDir::homePath() + QStringLiteral("/.local/share");
+    return base + QStringLiteral("/llmaudit/store.sqlite");
+}
+
+Result<std::unique_ptr<Store>> Store::open(const QString &location, Access access)
+{
+    if (location.startsWith(QStringLiteral("postgresql://")))
+        return fail(QStringLiteral("PostgreSQL stores are not supported by this version yet"),
+                    location);
+    auto store = SqliteStore::open(location, access);
+    if (!store)
+        return std::unexpected(store.error());
+    return std::unique_ptr<Store>(std::move(*store));
+}
+
+SqliteStore::SqliteStore(QString path, QString connectionName, Access access)
+    : m_path(std::move(path))
+    , m_connectionName(std::move(connectionName))
+    , m_access(access)
+    , m_statements(StatementCount, nullptr)
+{}
+
+SqliteStore::~SqliteStore()
+{
+    for (auto *stmt : m_statements)
+        sqlite3_finalize(stmt);
+    {
+        QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
+        if (db.isOpen() && m_access == Access::ReadWrite)
+            QSqlQuery(db).exec(QStringLiteral("PRAGMA optimize"));
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(m_connectionName);
+}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const QString &path, Access access)
+{
+    static QAtomicInteger<quint64> counter;
+    const QFileInfo info(path);
+    if (path.isEmpty())
+        return fail(QStringLiteral("no store path given"));
+    if (info.isDir())
+        return fail(QStringLiteral("is a directory, not a store file"), path);
+    if (access == Access::ReadOnly && !info.exists())
+        return fail(QStringLiteral("no store here (import something first, or check the path)"),
+                    path);
+    if (access == Access::ReadWrite && !info.exists()) {
+        if (!QDir().mkpath(info.absolutePath()))
+            return fail(QStringLiteral("cannot create the folder %1").arg(info.absolutePath()),
+                        path);
+    }
+    if (!QSqlDatabase::isDriverAvailable(QStringLiteral("QSQLITE")))
+        return fail(QStringLiteral("Qt's SQLite driver is not installed (Debian package "
+                                   "libqt6sql6-sqlite)"));
+
+    const QString name = QStringLiteral("llmaudit-%1").arg(counter.fetchAndAddRelaxed(1));
+    std::unique_ptr<SqliteStore> store(new SqliteStore(info.absoluteFilePath(), name, access));
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+        db.setDatabaseName(store->m_path);
+        if (access == Access::ReadOnly)
+            db.setConnectOptions(QStringLiteral("QSQLITE_OPEN_READONLY"));
+        if (!db.open())
+            return fail(QStringLiteral("cannot open the store: %1").arg(db.lastError().text()),
+                        path);
+        QVariant handle = db.driver()->handle();
+        if (!handle.isValid() || qstrcmp(handle.typeName(), "sqlite3*") != 0)
+            return fail(QStringLiteral("unexpected SQLite driver"), path);
+        store->m_handle = *static_cast<sqlite3 *const *>(handle.data());
+    }
+    if (auto configured = store->configure(); !configured)
+        return std::unexpected(configured.error());
+    if (auto migrated = store->migrate(); !migrated)
+        return std::unexpected(migrated.error());
+    return store;
+}
+
+Error SqliteStore::sqliteError(const QString &doing) const
+{
+    const int code = sqlite3_errcode(m_handle);
+    QString message =
+        fromUtf8(reinterpret_cast<const unsigned char *>(sqlite3_errmsg(m_handle)), -1);
+    switch (code & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        message = QStringLiteral("the store is busy: another program (an import, the collector) "
+                                 "is writing to it; try again when it has finished");
+        break;
+    case SQLITE_NOTADB:
+        message = QStringLiteral("this file is not a store (not an SQLite database, or its "
+                                 "header is damaged)");
+        break;
+    case SQLITE_CORRUPT:
+        message =
+            QStringLiteral("the store is damaged (%1); restore it from a backup").arg(message);
+        break;
+    case SQLITE_FULL:
+        message = QStringLiteral("the disk is full");
+        break;
+    case SQLITE_READONLY:
+        message = QStringLiteral("the store is read-only here (%1)").arg(message);
+        break;
+    default:
+        break;
+    }
+    return Error{doing + QStringLiteral(": ") + message, m_path};
+}
+
+Result<void> SqliteStore::configure()
+{
+    // Each pragma is checked: the first statement on a file that is not a database fails here.
+    const char *pragmas[] = {
+        "PRAGMA busy_timeout = 5000",
+        "PRAGMA foreign_keys = ON",
+        "PRAGMA cache_size = -32768",
+        "PRAGMA temp_store = MEMORY",
+    };
+    for (const char *sql : pragmas)
+        if (sqlite3_exec(m_handle, sql, nullptr, nullptr, nullptr) != SQLITE_OK)
+            return std::unexpected(sqliteError(QStringLiteral("cannot open the store")));
+    if (sqlite3_exec(m_handle, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr) !=
+        SQLITE_OK)
+        return std::unexpected(sqliteError(QStringLiteral("cannot open the store")));
+    if (m_access == Access::ReadWrite) {
+        // WAL: readers never wait for the writer, and a killed writer leaves a store that opens.
+        // synchronous=NORMAL is still safe against a crash of the program (not of the OS).
+        if (sqlite3_exec(m_handle, "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr) !=
+                SQLITE_OK ||
+            sqlite3_exec(m_handle, "PRAGMA synchronous = NORMAL", nullptr, nullptr, nullptr) !=
+                SQLITE_OK)
+            return std::unexpected(sqliteError(QStringLiteral("cannot open the store")));
+    }
+    return {};
+}
+
+Result<void> SqliteStore::migrate()
+{
+    QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
+    QSqlQuery query(db);
+    if (!query.exec(QStringLiteral("PRAGMA user_version")) || !query.next())
+        return fail(
+            QStringLiteral("cannot read the store's version: %1").arg(query.lastError().text()),
+            m_path);
+    int version = query.value(0).toInt();
+    const int latest = static_cast<int>(migrations().size());
+    if (version > latest)
+        return fail(QStringLiteral("the store was written by a newer version of LLM Audit "
+                                   "Workbench (store format %1, this program knows up to %2)")
+                        .arg(version)
+                        .arg(latest),
+                    m_path);
+    if (version == latest)
+        return {};
+    if (m_access == Access::ReadOnly)
+        return fail(QStringLiteral("the store needs upgrading to format %1; open it once "
+                                   "without read-only access")
+                        .arg(latest),
+                    m_path);
+    if (version == 0) {
+        // Larger pages suit multi-kilobyte documents; it only takes effect on a new file.
+        sqlite3_exec(m_handle, "PRAGMA page_size = 8192", nullptr, nullptr, nullptr);
+    }
+    for (; version < latest; ++version) {
+        if (sqlite3_exec(m_handle, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK)
+            return std::unexpected(sqliteError(QStringLiteral("cannot upgrade the store")));
+        for (const char *sql : migrations()[static_cast<size_t>(version)]) {
+            if (sqlite3_exec(m_handle, sql, nullptr, nullptr, nullptr) != SQLITE_OK) {
+                Error error = sqliteError(
+                    QStringLiteral("cannot upgrade the store to format %1").arg(version + 1));
+                sqlite3_exec(m_handle, "ROLLBACK", nullptr, nullptr, nullptr);
+                return std::unexpected(error);
+            }
+        }
+        const std::string bump = "PRAGMA user_version = " + std::to_string(version + 1);
+        if (sqlite3_exec(m_handle, bump.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK ||
+            sqlite3_exec(m_handle, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+            Error error = sqliteError(QStringLiteral("cannot upgrade the store"));
+            sqlite3_exec(m_handle, "ROLLBACK", nullptr, nullptr, nullptr);
+            return std::unexpected(error);
+        }
+    }
+    return {};
+}
+
+Result<sqlite3_stmt *> SqliteStore::statement(int which, const char *sql)
+{
+    sqlite3_stmt *&stmt = m_statements[static_cast<size_t>(which)];
+    if (!stmt && sqlite3_prepare_v3(m_handle, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
+                     SQLITE_OK)
+        return std::unexpected(sqliteError(QStringLiteral("cannot prepare a query")));
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    return stmt;
+}
+
+// The hot path of import and the collector. It uses SQLite's C API on the connection Qt Sql
+// opened: Qt Sql would convert every document to UTF-16 and back, about a third of import time.
+Result<WriteCounts> SqliteStore::write(std::span<const IncomingRecord> records,
+                                       std::span<const QuarantinedRecord> rejects)
+{
+    if (m_access == Access::ReadOnly)
+        return fail(QStringLiteral("the store is open read-only"), m_path);
+    WriteCounts counts;
+    if (records.empty() && rejects.empty())
+        return counts;
+    auto insert = statement(InsertInteraction, R"(INSERT INTO interactions (interaction_id, ts,
+            user_id, session_id, model, prompt_tokens, completion_tokens, total_tokens, latency_ms,
+            finish_reason, flagged, sensitivity, replay_of, ingested_ms, source, content_hash,
+            document, original) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
+            ?14, ?15, ?16, ?17, ?18) ON CONFLICT (interaction_id) DO NOTHING)");
+    auto text =
+        statement(InsertText, "INSERT INTO interactions_fts (rowid, prompt, "
+                              "system_prompt, context, response) VALUES (?1, ?2, ?3, ?4, ?5)");
+    auto hash =
+        statement(SelectHash, "SELECT content_hash FROM interactions WHERE interaction_id = ?1");
+    auto conflict = statement(InsertConflict, R"(INSERT INTO conflicts (interaction_id,
+            received_ms, source, content_hash, document, original) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+            ON CONFLICT DO NOTHING)");
+    auto reject = statement(InsertReject, R"(INSERT INTO rejects (received_ms, source, errors,
+            raw_hash, raw) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING)");
+    for (const auto *prepared : {&insert, &text, &hash, &conflict, &reject})
+        if (!*prepared)
+            return std::unexpected(prepared->error());
+
+    const int64_t now = nowMs();
+    auto failed = [&](const QString &doing) {
+        Error error = sqliteError(doing);
+        sqlite3_exec(m_handle, "ROLLBACK", nullptr, nullptr, nullptr);
+        return std::unexpected(error);
+    };
+    if (sqlite3_exec(m_handle, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK)
+        return std::unexpected(sqliteError(QStringLiteral("cannot write to the store")));
+
+    for (const IncomingRecord &record : records) {
+        const Interaction &r = record.decoded.interaction;
+        sqlite3_stmt *s = *insert;
+        sqlite3_reset(s);
+        bindText(s, 1, r.interactionId);
+        sqlite3_bind_int64(s, 2, r.timestampMs);
+        bindText(s, 3, r.userId);
+        bindText(s, 4, r.sessionId);
+        bindTextOrNull(s, 5, r.model);
+        bindOptional(s, 6, r.promptTokens);
+        bindOptional(s, 7, r.completionTokens);
+        bindOptional(s, 8, r.totalTokens);
+        bindOptional(s, 9, r.latencyMs);
+        bindTextOrNull(s, 10, r.finishReason);
+        sqlite3_bind_int(s, 11, r.flagged ? 1 : 0);
+        bindOptional(s, 12,
+                     r.sensitivity ? std::optional<int64_t>(static_cast<int>(*r.sensitivity))
+                                   : std::nullopt);
+        bindTextOrNull(s, 13, r.replayOf);
+        sqlite3_bind_int64(s, 14, now);
+        bindText(s, 15, record.source);
+        bindBlob(s, 16, record.decoded.hash.data(), record.decoded.hash.size());
+        bindText(s, 17, record.decoded.canonical);
+        bindTextOrNull(s, 18, record.decoded.original);
+        if (sqlite3_step(s) != SQLITE_DONE)
+            return failed(
+                QStringLiteral("cannot store %1").arg(QString::fromStdString(record.source)));
+        if (sqlite3_changes(m_handle) == 1) {
+            sqlite3_stmt *t = *text;
+            sqlite3_reset(t);
+            sqlite3_bind_int64(t, 1, sqlite3_last_insert_rowid(m_handle));
+            bindTextOrNull(t, 2, r.prompt);
+            bindTextOrNull(t, 3, r.systemPrompt);
+            bindTextOrNull(t, 4, r.contextText);
+            bindTextOrNull(t, 5, r.response);
+            if (sqlite3_step(t) != SQLITE_DONE)
+                return failed(
+                    QStringLiteral("cannot index %1").arg(QString::fromStdString(record.source)));
+            ++counts.stored;
+            continue;
+        }
+        sqlite3_stmt *h = *hash;
+        sqlite3_reset(h);
+        bindText(h, 1, r.interactionId);
+        if (sqlite3_step(h) != SQLITE_ROW)
+            return failed(
+                QStringLiteral("cannot compare %1").arg(QString::fromStdString(record.source)));
+        const bool same = sqlite3_column_bytes(h, 0) == int(record.decoded.hash.size()) &&
+                          std::memcmp(sqlite3_column_blob(h, 0), record.decoded.hash.data(),
+                                      record.decoded.hash.size()) == 0;
+        sqlite3_reset(h);
+        if (same) {
+            ++counts.duplicates;
+            continue;
+        }
+        sqlite3_stmt *c = *conflict;
+        sqlite3_reset(c);
+        bindText(c, 1, r.interactionId);
+        sqlite3_bind_int64(c, 2, now);
+        bindText(c, 3, record.source);
+        bindBlob(c, 4, record.decoded.hash.data(), record.decoded.hash.size());
+        bindText(c, 5, record.decoded.canonical);
+        bindTextOrNull(c, 6, record.decoded.original);
+        if (sqlite3_step(c) != SQLITE_DONE)
+            return failed(QStringLiteral("cannot keep the conflicting %1")
+                              .arg(QString::fromStdString(record.source)));
+        ++counts.conflicts;
+    }
+    for (const QuarantinedRecord &q : rejects) {
+        sqlite3_stmt *s = *reject;
+        sqlite3_reset(s);
+        const ContentHash rawHash = sha256(q.raw);
+        const std::string errors = errorsToJson(q.errors);
+        sqlite3_bind_int64(s, 1, now);
+        bindText(s, 2, q.source);
+        bindText(s, 3, errors);
+        bindBlob(s, 4, rawHash.data(), rawHash.size());
+        bindBlob(s, 5, q.raw.data(), q.raw.size());
+        if (sqlite3_step(s) != SQLITE_DONE)
+            return failed(
+                QStringLiteral("cannot quarantine %1").arg(QString::fromStdString(q.source)));
+        ++counts.rejected;
+    }
+    if (sqlite3_exec(m_handle, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK)
+        return failed(QStringLiteral("cannot commit to the store"));
+    if (counts.stored > 0)
+        Q_EMIT interactionsAdded(counts.stored);
+    return counts;
+}
+
+Result<StoreStats> SqliteStore::stats()
+{
+    QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
+    StoreStats stats;
+    if (!query.exec(
+            QStringLiteral("SELECT count(*), count(DISTINCT session_id), count(DISTINCT user_id), "
+                           "coalesce(sum(flagged), 0), min(ts), max(ts) FROM interactions")) ||
+        !query.next())
+        return fail(QStringLiteral("cannot count: %1").arg(query.lastError().text()), m_path);
+    stats.interactions = query.value(0).toLongLong();
+    stats.sessions = query.value(1).toLongLong();
+    stats.users = query.value(2).toLongLong();
+    stats.flagged = query.value(3).toLongLong();
+    if (!query.isNull(4)) {
+        stats.firstMs = query.value(4).toLongLong();
+        stats.lastMs = query.value(5).toLongLong();
+    }
+    if (!query.exec(QStringLiteral(
+            "SELECT (SELECT count(*) FROM rejects), (SELECT count(*) FROM conflicts)")) ||
+        !query.next())
+        return fail(QStringLiteral("cannot count: %1").arg(query.lastError().text()), m_path);
+    stats.rejected = query.value(0).toLongLong();
+    stats.conflicts = query.value(1).toLongLong();
+    return stats;
+}
+
+Result<void>
+SqliteStore::forEachInteraction(const std::function<bool(const StoredInteraction &)> &visit)
+{
+    // Keyset paging on the ingest order: each page is an index seek, never an OFFSET scan, and
+    // no read transaction stays open between pages.
+    auto page = statement(PageOfInteractions,
+                          "SELECT id, document, original, source, ingested_ms FROM interactions "
+                          "WHERE id > ?1 ORDER BY id LIMIT 512");
+    if (!page)
+        return std::unexpected(page.error());
+    qint64 after = 0;
+    for (;;) {
+        sqlite3_stmt *s = *page;
+        sqlite3_reset(s);
+        sqlite3_bind_int64(s, 1, after);
+        int rows = 0;
+        std::vector<StoredInteraction> batch;
+        int rc;
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+            StoredInteraction item;
+            item.rowId = sqlite3_column_int64(s, 0);
+            item.document = columnText(s, 1);
+            item.original = columnText(s, 2);
+            item.source = columnText(s, 3);
+            item.ingestedMs = sqlite3_column_int64(s, 4);
+            batch.push_back(std::move(item));
+            ++rows;
+        }
+        if (rc != SQLITE_DONE)
+            return std::unexpected(sqliteError(QStringLiteral("cannot read the interactions")));
+        sqlite3_reset(s);
+        for (const auto &item : batch)
+            if (!visit(item))
+                return {};
+        if (rows == 0)
+            return {};
+        after = batch.back().rowId;
+    }
+}
+
+Result<std::vector<RejectEntry>> SqliteStore::rejects()
+{
+    QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
+    if (!query.exec(
+            QStringLiteral("SELECT id, received_ms, source, errors, raw FROM rejects ORDER BY id")))
+        return fail(QStringLiteral("cannot list rejects: %1").arg(query.lastError().text()),
+                    m_path);
+    std::vector<RejectEntry> list;
+    while (query.next()) {
+        RejectEntry entry;
+        entry.id = query.value(0).toLongLong();
+        entry.receivedMs = query.value(1).toLongLong();
+        entry.source = query.value(2).toString().toStdString();
+        entry.errors = errorsFromJson(query.value(3).toString());
+        entry.raw = query.value(4).toByteArray().toStdString();
+        list.push_back(std::move(entry));
+    }
+    return list;
+}
+
+Result<std::vector<ConflictEntry>> SqliteStore::conflicts()
+{
+    QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
+    if (!query.exec(QStringLiteral(
+            "SELECT c.id, c.received_ms, c.interaction_id, c.source, c.document, "
+            "hex(i.content_hash), hex(c.content_hash) FROM conflicts c "
+            "LEFT JOIN interactions i ON i.interaction_id = c.interaction_id ORDER BY c.id")))
+        return fail(QStringLiteral("cannot list conflicts: %1").arg(query.lastError().text()),
+                    m_path);
+    std::vector<ConflictEntry> list;
+    while (query.next()) {
+        ConflictEntry entry;
+        entry.id = query.value(0).toLongLong();
+        entry.receivedMs = query.value(1).toLongLong();
+        entry.interactionId = query.value(2).toString().toStdString();
+        entry.source = query.value(3).toString().toStdString();
+        entry.document = query.value(4).toString().toStdString();
+        entry.storedHash = query.value(5).toString().toLower().toStdString();
+        entry.incomingHash = query.value(6).toString().toLower().toStdString();
+        list.push_back(std::move(entry));
+    }
+    return list;
+}
+
+Result<std::vector<qint64>> SqliteStore::rowIds()
+{
+    QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
+    query.setForwardOnly(true);
+    if (!query.exec(QStringLiteral("SELECT id FROM interactions ORDER BY ts DESC, id DESC")))
+        return fail(QStringLiteral("cannot list interactions: %1").arg(query.lastError().text()),
+                    m_path);
+    std::vector<qint64> ids;
+    while (query.next())
+        ids.push_back(query.value(0).toLongLong());
+    return ids;
+}
+
+Result<std::vector<InteractionRow>> SqliteStore::rows(std::span<const qint64> ids)
+{
+    std::vector<InteractionRow> list;
+    if (ids.empty())
+        return list;
+    QString placeholders;
+    for (size_t i = 0; i < ids.size(); ++i)
+        placeholders += i == 0 ? QStringLiteral("?") : QStringLiteral(",?");
+    QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
+    query.setForwardOnly(true);
+    query.prepare(QStringLiteral("SELECT id, interaction_id, ts, user_id, session_id, model, "
+                                 "substr(json_extract(document, '$.request.prompt'), 1, 400), "
+                                 "substr(json_extract(document, '$.response.content'), 1, 400), "
+                                 "total_tokens, latency_ms, finish_reason, flagged, sensitivity "
+                                 "FROM interactions WHERE id IN (%1)")
+                      .arg(placeholders));
+    for (size_t i = 0; i < ids.size(); ++i)
+        query.bindValue(static_cast<int>(i), ids[i]);
+    if (!query.exec())
+        return fail(QStringLiteral("cannot read interactions: %1").arg(query.lastError().text()),
+                    m_path);
+    auto optionalInt = [&](int column) {
+        return query.isNull(column) ? std::nullopt
+                                    : std::optional<int64_t>(query.value(column).toLongLong());
+    };
+    while (query.next()) {
+        InteractionRow row;
+        row.rowId = query.value(0).toLongLong();
+        row.interactionId = query.value(1).toString().toStdString();
+        row.timestampMs = query.value(2).toLongLong();
+        row.userId = query.value(3).toString().toStdString();
+        row.sessionId = query.value(4).toString().toStdString();
+        row.model = query.value(5).toString().toStdString();
+        row.prompt = firstLine(query.value(6).toString());
+        row.response = firstLine(query.value(7).toString());
+        row.totalTokens = optionalInt(8);
+        row.latencyMs = optionalInt(9);
+        row.finishReason = query.value(10).toString().toStdString();
+        row.flagged = query.value(11).toInt() != 0;
+        if (!query.isNull(12))
+            row.sensitivity = static_cast<Sensitivity>(query.value(12).toInt());
+        list.push_back(std::move(row));
+    }
+    return list;
+}
+
+} // namespace llmaudit

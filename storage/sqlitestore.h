@@ -1,0 +1,50 @@
+#pragma once
+
+// The SQLite backend of Store: one file, WAL, versioned migrations, FTS5 over the text.
+
+#include "store.h"
+
+#include <QSqlDatabase>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace llmaudit {
+
+class SqliteStore final : public Store
+{
+    Q_OBJECT
+
+public:
+    static constexpr int SchemaVersion = 1;
+
+    static Result<std::unique_ptr<SqliteStore>> open(const QString &path, Access access);
+    ~SqliteStore() override;
+
+    QString location() const override { return m_path; }
+
+    Result<WriteCounts> write(std::span<const IncomingRecord> records,
+                              std::span<const QuarantinedRecord> rejects) override;
+    Result<StoreStats> stats() override;
+    Result<void>
+    forEachInteraction(const std::function<bool(const StoredInteraction &)> &visit) override;
+    Result<std::vector<RejectEntry>> rejects() override;
+    Result<std::vector<ConflictEntry>> conflicts() override;
+    Result<std::vector<qint64>> rowIds() override;
+    Result<std::vector<InteractionRow>> rows(std::span<const qint64> rowIds) override;
+
+private:
+    SqliteStore(QString path, QString connectionName, Access access);
+    Result<void> configure();
+    Result<void> migrate();
+    Result<sqlite3_stmt *> statement(int which, const char *sql);
+    Error sqliteError(const QString &doing) const;
+
+    QString m_path;
+    QString m_connectionName;
+    Access m_access;
+    sqlite3 *m_handle = nullptr;
+    std::vector<sqlite3_stmt *> m_statements;
+};
+
+} // namespace llmaudit

@@ -1,0 +1,149 @@
+#pragma once
+
+// The store of interactions: the one API through which import, export, the collector, the GUI
+// and the CLI read and write logs. A Store object is one connection and belongs to the thread
+// that opened it; other threads open their own. Backends: SQLite (a file path) now; the
+// interface leaves room for PostgreSQL (a postgresql:// location).
+
+#include "logcodec.h"
+#include "result.h"
+
+#include <QObject>
+#include <QString>
+
+#include <functional>
+#include <memory>
+#include <span>
+#include <vector>
+
+namespace llmaudit {
+
+// A decoded record on its way in, with where it came from ("events.jsonl:17").
+struct IncomingRecord
+{
+    DecodedRecord decoded;
+    std::string source;
+};
+
+// A record that could not be stored, kept verbatim with the reasons.
+struct QuarantinedRecord
+{
+    std::string source;
+    std::vector<ValidationError> errors;
+    std::string raw;
+};
+
+struct WriteCounts
+{
+    qint64 stored = 0;
+    qint64 duplicates = 0; // same id, same content: nothing new to store
+    qint64 conflicts = 0;  // same id, other content: kept aside, the stored record untouched
+    qint64 rejected = 0;
+
+    WriteCounts &operator+=(const WriteCounts &other);
+};
+
+struct StoreStats
+{
+    qint64 interactions = 0;
+    qint64 sessions = 0;
+    qint64 users = 0;
+    qint64 flagged = 0;
+    qint64 rejected = 0;
+    qint64 conflicts = 0;
+    std::optional<int64_t> firstMs; // earliest and latest interaction time
+    std::optional<int64_t> lastMs;
+};
+
+struct StoredInteraction
+{
+    qint64 rowId = 0;     // ingest order
+    std::string document; // canonical JSON of the record
+    std::string original; // the source document when it was converted (Mongo, BSON)
+    std::string source;
+    int64_t ingestedMs = 0;
+};
+
+// The columns the table shows for one interaction.
+struct InteractionRow
+{
+    qint64 rowId = 0;
+    std::string interactionId;
+    int64_t timestampMs = 0;
+    std::string userId;
+    std::string sessionId;
+    std::string model;
+    std::string prompt;   // the first line, shortened
+    std::string response; // the first line, shortened
+    std::optional<int64_t> totalTokens;
+    std::optional<int64_t> latencyMs;
+    std::string finishReason;
+    bool flagged = false;
+    std::optional<Sensitivity> sensitivity;
+};
+
+struct RejectEntry
+{
+    qint64 id = 0;
+    int64_t receivedMs = 0;
+    std::string source;
+    std::vector<ValidationError> errors;
+    std::string raw;
+};
+
+struct ConflictEntry
+{
+    qint64 id = 0;
+    int64_t receivedMs = 0;
+    std::string interactionId;
+    std::string source;
+    std::string document;     // the incoming record that was kept aside
+    std::string storedHash;   // SHA-256 of the stored record's canonical JSON, hex
+    std::string incomingHash; // and of the incoming one
+};
+
+class Store : public QObject
+{
+    Q_OBJECT
+
+public:
+    enum class Access { ReadWrite, ReadOnly };
+
+    // Opens the store at `location`, creating and migrating it when needed (ReadWrite).
+    static Result<std::unique_ptr<Store>> open(const QString &location,
+                                               Access access = Access::ReadWrite);
+
+    // The embedded default store under the user's data directory.
+    static QString defaultLocation();
+
+    ~Store() override;
+
+    virtual QString location() const = 0;
+
+    // Stores records and quarantines rejects in one transaction: all of it lands, or none.
+    virtual Result<WriteCounts> write(std::span<const IncomingRecord> records,
+                                      std::span<const QuarantinedRecord> rejects) = 0;
+
+    virtual Result<StoreStats> stats() = 0;
+
+    // Visits the stored interactions in ingest order, a page at a time (memory stays flat);
+    // the visitor returns false to stop.
+    virtual Result<void>
+    forEachInteraction(const std::function<bool(const StoredInteraction &)> &visit) = 0;
+
+    virtual Result<std::vector<RejectEntry>> rejects() = 0;
+    virtual Result<std::vector<ConflictEntry>> conflicts() = 0;
+
+    // Row ids of all interactions, newest first, and the table columns for some of them.
+    virtual Result<std::vector<qint64>> rowIds() = 0;
+    virtual Result<std::vector<InteractionRow>> rows(std::span<const qint64> rowIds) = 0;
+
+Q_SIGNALS:
+    // Emitted after a write that stored something, in the writing thread.
+    void interactionsAdded(qint64 count);
+
+protected:
+    explicit Store(QObject *parent = nullptr);
+};
+
+} // namespace llmaudit
