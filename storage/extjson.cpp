@@ -67,8 +67,13 @@ std::optional<json> unwrap(const json &value)
         return inner.is_string() ? std::optional<json>(inner) : std::nullopt; // "NaN", "Infinity"
     }
     if (key == "$date") {
-        if (inner.is_string())
+        // A BSON date is a millisecond instant: one spelling for it, whichever exporter wrote
+        // it (mongoexport's relaxed form drops trailing zeros: "...:27.05Z").
+        if (inner.is_string()) {
+            if (auto ms = LogSchema::parseDateTime(inner.get_ref<const std::string &>()))
+                return json(LogSchema::formatDateTime(*ms));
             return inner;
+        }
         if (inner.is_number_integer())
             return json(LogSchema::formatDateTime(inner.get<int64_t>()));
         if (const json *ms = singleKey(inner, "$numberLong"))

@@ -39,6 +39,22 @@ bool plausibleBsonStart(const char *p, qint64 available)
            (knownType || (length == 5 && type == 0));
 }
 
+// A whole first document: a plausible length, a known element type, the terminating zero, and
+// libbson's structural check when the document fits in `head`.
+bool looksLikeBson(const QByteArray &head)
+{
+    if (!plausibleBsonStart(head.constData(), head.size()))
+        return false;
+    const int32_t length = readInt32LE(head.constData());
+    if (length > head.size())
+        return true; // cannot see its end; the reader reports it if it is not BSON after all
+    bson_t document;
+    return head[length - 1] == 0 &&
+           bson_init_static(&document, reinterpret_cast<const uint8_t *>(head.constData()),
+                            static_cast<size_t>(length)) &&
+           bson_validate(&document, BSON_VALIDATE_NONE, nullptr);
+}
+
 // JSON Lines, and mongoexport's one-document-per-line output.
 class LineReader final : public RecordReader
 {
@@ -233,9 +249,11 @@ private:
                 inString = true;
             } else if (c == '{' || c == '[') {
                 ++depth;
+            } else if (c == ']' && depth == 0) {
+                break; // the array's own ']'
+            } else if (c == '}' && depth == 0) {
+                // A stray '}': part of this (bad) element, never a place to stop.
             } else if (c == '}' || c == ']') {
-                if (depth == 0)
-                    break; // the array's own ']'
                 if (--depth == 0) {
                     ++i;
                     break;
@@ -245,8 +263,11 @@ private:
             }
             ++i;
         }
-        if (!oversized)
+        if (!oversized) {
             record.text.assign(data(), static_cast<size_t>(i));
+            while (!record.text.empty() && isSpace(record.text.back()))
+                record.text.pop_back();
+        }
         consume(i);
         if (oversized)
             record.frameError = "the record is larger than the limit of " +
@@ -475,14 +496,15 @@ Result<std::unique_ptr<RecordReader>> RecordReader::open(const QString &path, In
     while (at < head.size() && isSpace(head[at]))
         ++at;
     if (format == InputFormat::Auto) {
-        if (head.isEmpty() || at == head.size())
+        // BSON first, on the raw bytes: a document's length prefix may well start with '['.
+        if (looksLikeBson(head))
+            format = InputFormat::Bson;
+        else if (head.isEmpty() || at == head.size())
             format = InputFormat::Jsonl; // empty: no records, nothing to complain about
         else if (head[at] == '[')
             format = InputFormat::JsonArray;
         else if (head[at] == '{')
             format = InputFormat::Jsonl;
-        else if (plausibleBsonStart(head.constData(), head.size()))
-            format = InputFormat::Bson;
         else
             return fail(
                 QStringLiteral("not a log format this program reads (JSON Lines, a JSON "

@@ -1,0 +1,6 @@
+#include "workbench.h"
+
+int main(int argc, char **argv)
+{
+    return llmaudit::runWorkbench(argc, argv);
+}

@@ -1,0 +1,191 @@
+#include "interactiontablemodel.h"
+
+#include "logschema.h"
+
+#include <QDateTime>
+#include <QLocale>
+#include <QTimeZone>
+
+namespace llmaudit {
+
+InteractionTableModel::InteractionTableModel(QString storePath, QObject *parent)
+    : QAbstractTableModel(parent)
+    , m_reader(std::move(storePath))
+{
+    connect(&m_reader, &StoreReader::idsLoaded, this, &InteractionTableModel::onIds);
+    connect(&m_reader, &StoreReader::rowsLoaded, this, &InteractionTableModel::onRows);
+    connect(&m_reader, &StoreReader::failed, this, &InteractionTableModel::failed);
+}
+
+void InteractionTableModel::reload()
+{
+    m_loading = true;
+    Q_EMIT m_reader.loadIds(++m_generation);
+}
+
+void InteractionTableModel::onIds(quint64 generation, std::vector<qint64> ids)
+{
+    if (generation != m_generation)
+        return;
+    beginResetModel();
+    m_ids = std::move(ids);
+    m_pages.clear();
+    m_lru.clear();
+    m_requested.clear();
+    m_loading = false;
+    endResetModel();
+    Q_EMIT loaded(rowCount());
+}
+
+void InteractionTableModel::onRows(quint64 generation, int page, std::vector<InteractionRow> rows)
+{
+    if (generation != m_generation)
+        return; // a page of an older list
+    m_requested.remove(page);
+    // The store answers by id; put the rows back in the list's order.
+    std::unordered_map<qint64, InteractionRow *> byId;
+    for (auto &row : rows)
+        byId.emplace(row.rowId, &row);
+    const int first = page * PageSize;
+    const int last = std::min<int>(first + PageSize, rowCount()) - 1;
+    std::vector<InteractionRow> ordered;
+    for (int i = first; i <= last; ++i) {
+        auto it = byId.find(m_ids[size_t(i)]);
+        InteractionRow row;
+        if (it != byId.end())
+            row = std::move(*it->second);
+        else
+            row.rowId = m_ids[size_t(i)]; // removed meanwhile: shows empty
+        ordered.push_back(std::move(row));
+    }
+    m_pages[page] = std::move(ordered);
+    m_lru.remove(page);
+    m_lru.push_front(page);
+    while (m_lru.size() > CachedPages) {
+        m_pages.erase(m_lru.back());
+        m_lru.pop_back();
+    }
+    if (last >= first)
+        Q_EMIT dataChanged(index(first, 0), index(last, ColumnCount - 1));
+}
+
+qint64 InteractionTableModel::rowIdAt(int row) const
+{
+    return row >= 0 && row < rowCount() ? m_ids[size_t(row)] : 0;
+}
+
+int InteractionTableModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : static_cast<int>(m_ids.size());
+}
+
+int InteractionTableModel::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+const InteractionRow *InteractionTableModel::cachedRow(int row) const
+{
+    const int page = row / PageSize;
+    auto it = m_pages.find(page);
+    if (it == m_pages.end()) {
+        requestPage(page);
+        return nullptr;
+    }
+    return &it->second[size_t(row - page * PageSize)];
+}
+
+void InteractionTableModel::requestPage(int page) const
+{
+    if (m_requested.contains(page))
+        return;
+    m_requested.insert(page);
+    const size_t first = size_t(page) * PageSize;
+    const size_t last = std::min(first + PageSize, m_ids.size());
+    std::vector<qint64> ids(m_ids.begin() + qsizetype(first), m_ids.begin() + qsizetype(last));
+    Q_EMIT const_cast<StoreReader &>(m_reader).loadRows(m_generation, page, std::move(ids));
+}
+
+QVariant InteractionTableModel::data(const QModelIndex &index, int role) const
+{
+    if (!index.isValid() || index.row() >= rowCount())
+        return {};
+    if (role == Qt::TextAlignmentRole) {
+        switch (index.column()) {
+        case Tokens:
+        case Latency:
+            return QVariant(Qt::AlignRight | Qt::AlignVCenter);
+        default:
+            return QVariant(Qt::AlignLeft | Qt::AlignVCenter);
+        }
+    }
+    if (role != Qt::DisplayRole && role != Qt::ToolTipRole)
+        return {};
+    const InteractionRow *row = cachedRow(index.row());
+    if (!row)
+        return role == Qt::DisplayRole ? QVariant(QStringLiteral("…")) : QVariant();
+    auto text = [](const std::string &s) { return QString::fromStdString(s); };
+    switch (index.column()) {
+    case Time:
+        return QDateTime::fromMSecsSinceEpoch(row->timestampMs, Qt::UTC)
+            .toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
+    case User:
+        return text(row->userId);
+    case Session:
+        return text(row->sessionId);
+    case Model:
+        return text(row->model);
+    case Prompt:
+        return text(row->prompt);
+    case Response:
+        return text(row->response);
+    case Tokens:
+        return row->totalTokens ? QVariant(QLocale().toString(*row->totalTokens)) : QVariant();
+    case Latency:
+        return row->latencyMs
+                   ? QVariant(QStringLiteral("%1 ms").arg(QLocale().toString(*row->latencyMs)))
+                   : QVariant();
+    case FinishReason:
+        return text(row->finishReason);
+    case Flagged:
+        return row->flagged ? QStringLiteral("flagged") : QString();
+    case SensitivityLevel:
+        return row->sensitivity ? text(std::string(toString(*row->sensitivity))) : QString();
+    default:
+        return {};
+    }
+}
+
+QVariant InteractionTableModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return QAbstractTableModel::headerData(section, orientation, role);
+    switch (section) {
+    case Time:
+        return tr("Time (UTC)");
+    case User:
+        return tr("User");
+    case Session:
+        return tr("Session");
+    case Model:
+        return tr("Model");
+    case Prompt:
+        return tr("Prompt");
+    case Response:
+        return tr("Response");
+    case Tokens:
+        return tr("Tokens");
+    case Latency:
+        return tr("Latency");
+    case FinishReason:
+        return tr("Finish");
+    case Flagged:
+        return tr("Flagged");
+    case SensitivityLevel:
+        return tr("Sensitivity");
+    default:
+        return {};
+    }
+}
+
+} // namespace llmaudit

@@ -1,0 +1,71 @@
+#pragma once
+
+// The interactions as a table, lazily: the model keeps only the ordered row ids (8 bytes a
+// row) and fetches the visible rows' columns in pages from a StoreReader, caching a few pages.
+// A generation counter drops pages that arrive for an older query.
+
+#include "storereader.h"
+
+#include <QAbstractTableModel>
+#include <QSet>
+
+#include <list>
+#include <unordered_map>
+
+namespace llmaudit {
+
+class InteractionTableModel : public QAbstractTableModel
+{
+    Q_OBJECT
+
+public:
+    enum Column {
+        Time,
+        User,
+        Session,
+        Model,
+        Prompt,
+        Response,
+        Tokens,
+        Latency,
+        FinishReason,
+        Flagged,
+        SensitivityLevel,
+        ColumnCount
+    };
+    static constexpr int PageSize = 128;
+    static constexpr int CachedPages = 64;
+
+    explicit InteractionTableModel(QString storePath, QObject *parent = nullptr);
+
+    // Reads the row ids again (after an import); the table keeps what it shows until they come.
+    void reload();
+    bool isLoading() const { return m_loading; }
+    qint64 rowIdAt(int row) const;
+
+    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
+
+Q_SIGNALS:
+    void loaded(int rows);
+    void failed(const QString &message);
+
+private:
+    const InteractionRow *cachedRow(int row) const;
+    void requestPage(int page) const;
+    void onIds(quint64 generation, std::vector<qint64> ids);
+    void onRows(quint64 generation, int page, std::vector<InteractionRow> rows);
+
+    StoreReader m_reader;
+    quint64 m_generation = 0;
+    bool m_loading = false;
+    std::vector<qint64> m_ids;
+    // page -> rows in page order; LRU over pages
+    mutable std::unordered_map<int, std::vector<InteractionRow>> m_pages;
+    mutable std::list<int> m_lru;
+    mutable QSet<int> m_requested;
+};
+
+} // namespace llmaudit

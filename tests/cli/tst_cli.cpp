@@ -1,0 +1,305 @@
+// llmaudit end to end: the real executable on files from the project's generator.
+
+#include "clirunner.h"
+
+#include <QFile>
+#include <QRegularExpression>
+#include <QTemporaryDir>
+#include <QTest>
+
+using nlohmann::json;
+
+class TestCli : public QObject
+{
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    QString path(const QString &name) const { return m_dir.filePath(name); }
+
+    // Exported documents of a store, each without Mongo's _id, sorted by interaction id.
+    std::vector<std::string> exportedDocuments(const QString &store)
+    {
+        CliRun run = llmaudit({u"export"_qs, u"--store"_qs, store, u"--format"_qs, u"jsonl"_qs});
+        std::vector<std::string> documents;
+        if (run.exitCode != 0) {
+            qWarning("export failed: %s", qPrintable(run.err));
+            return documents;
+        }
+        for (const QString &line : run.out.split(u'\n', Qt::SkipEmptyParts)) {
+            json document = json::parse(line.toStdString());
+            document.erase("_id");
+            documents.push_back(document.dump());
+        }
+        std::sort(documents.begin(), documents.end());
+        return documents;
+    }
+
+private Q_SLOTS:
+    void versionAndHelp()
+    {
+        CliRun version = llmaudit({u"--version"_qs});
+        QCOMPARE(version.exitCode, 0);
+        QCOMPARE(version.out, QStringLiteral("llmaudit " LLMAUDIT_VERSION "\n"));
+        for (const char *command :
+             {"import", "export", "stats", "validate", "rejects", "conflicts"}) {
+            CliRun help = llmaudit({QString::fromUtf8(command), u"--help"_qs});
+            QCOMPARE(help.exitCode, 0);
+            QVERIFY2(help.out.contains(u"Usage: llmaudit "_qs + QString::fromUtf8(command)),
+                     qPrintable(help.out));
+        }
+        QVERIFY(llmaudit({u"--help"_qs}).out.contains(u"Commands:"));
+    }
+
+    void usageErrorsExitTwoWithOneLine_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::newRow("no command") << QStringList{};
+        QTest::newRow("unknown command") << QStringList{u"frobnicate"_qs};
+        QTest::newRow("unknown option") << QStringList{u"stats"_qs, u"--bogus"_qs};
+        QTest::newRow("import without files") << QStringList{u"import"_qs};
+        QTest::newRow("bad import format")
+            << QStringList{u"import"_qs, u"--format"_qs, u"xml"_qs, u"a.jsonl"_qs};
+        QTest::newRow("export without format") << QStringList{u"export"_qs};
+        QTest::newRow("bad export format") << QStringList{u"export"_qs, u"--format"_qs, u"pdf"_qs};
+        QTest::newRow("missing option value") << QStringList{u"import"_qs, u"--store"_qs};
+    }
+
+    void usageErrorsExitTwoWithOneLine()
+    {
+        QFETCH(QStringList, args);
+        CliRun run = llmaudit(args);
+        QCOMPARE(run.exitCode, 2);
+        if (!args.isEmpty())
+            QCOMPARE(run.err.count(u'\n'), 1);
+        QVERIFY(run.out.isEmpty());
+    }
+
+    void importsEveryFormatToTheSameRecords_data()
+    {
+        QTest::addColumn<QString>("format");
+        QTest::addColumn<QString>("file");
+        QTest::newRow("json array") << "json"
+                                    << "logs.json";
+        QTest::newRow("mongoexport relaxed") << "mongo-relaxed"
+                                             << "relaxed.json";
+        QTest::newRow("mongoexport canonical") << "mongo-canonical"
+                                               << "canonical.json";
+        QTest::newRow("mongoexport --jsonArray") << "mongo-array"
+                                                 << "array.json";
+        QTest::newRow("mongodump bson") << "bson"
+                                        << "dump.bson";
+    }
+
+    void importsEveryFormatToTheSameRecords()
+    {
+        QFETCH(QString, format);
+        QFETCH(QString, file);
+        const QString reference = path(u"reference.sqlite"_qs);
+        if (!QFile::exists(reference)) {
+            QVERIFY(generate(path(u"reference.jsonl"_qs), 300));
+            CliRun run =
+                llmaudit({u"import"_qs, u"--store"_qs, reference, path(u"reference.jsonl"_qs)});
+            QCOMPARE(run.exitCode, 0);
+        }
+        QVERIFY(generate(path(file), 300, format));
+        const QString store = path(format + u".sqlite"_qs);
+        // Detected from the content: no --format.
+        CliRun run = llmaudit({u"import"_qs, u"--store"_qs, store, u"--json"_qs, path(file)});
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        const json summary = run.json();
+        QCOMPARE(summary["read"].get<int>(), 300);
+        QCOMPARE(summary["stored"].get<int>(), 300);
+        QCOMPARE(summary["rejected"].get<int>(), 0);
+        QCOMPARE(summary["duplicates"].get<int>(), 0);
+        QCOMPARE(summary["conflicts"].get<int>(), 0);
+        QCOMPARE(summary["files"][0]["extended_json"].get<bool>(), format != u"json");
+        const auto expected = exportedDocuments(reference);
+        const auto actual = exportedDocuments(store);
+        QCOMPARE(actual.size(), size_t(300));
+        for (size_t i = 0; i < actual.size(); ++i)
+            QVERIFY2(actual[i] == expected[i],
+                     (actual[i] + "\n  differs from\n" + expected[i]).c_str());
+    }
+
+    void importingTwiceStoresNothingNew()
+    {
+        const QString log = path(u"twice.jsonl"_qs);
+        const QString store = path(u"twice.sqlite"_qs);
+        QVERIFY(generate(log, 200, u"jsonl"_qs, 0.05, 11));
+        const json first = llmaudit({u"import"_qs, u"--store"_qs, store, u"--json"_qs, log}).json();
+        const json second =
+            llmaudit({u"import"_qs, u"--store"_qs, store, u"--json"_qs, log}).json();
+        QVERIFY(second["read"] == first["read"]);
+        QCOMPARE(second["stored"].get<int>(), 0);
+        QVERIFY(second["duplicates"] == first["stored"]);
+        QVERIFY(second["rejected"] == first["rejected"]); // rejected again, quarantined once
+        const json stats = llmaudit({u"stats"_qs, u"--store"_qs, store, u"--json"_qs}).json();
+        QVERIFY(stats["interactions"] == first["stored"]);
+        QVERIFY(stats["rejected"] == first["rejected"]);
+    }
+
+    void conflictsAreKeptAndListed()
+    {
+        const QString log = path(u"c.jsonl"_qs);
+        const QString store = path(u"c.sqlite"_qs);
+        QVERIFY(generate(log, 20));
+        QCOMPARE(llmaudit({u"import"_qs, u"--store"_qs, store, log}).exitCode, 0);
+        QFile file(log);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        json changed = json::parse(file.readLine().toStdString());
+        changed["response"]["content"] = "A different answer under the same id.";
+        QFile edited(path(u"edited.jsonl"_qs));
+        QVERIFY(edited.open(QIODevice::WriteOnly));
+        edited.write(QByteArray::fromStdString(changed.dump() + "\n"));
+        edited.close();
+        const json summary =
+            llmaudit({u"import"_qs, u"--store"_qs, store, u"--json"_qs, edited.fileName()}).json();
+        QCOMPARE(summary["conflicts"].get<int>(), 1);
+        QCOMPARE(summary["stored"].get<int>(), 0);
+        const json conflicts =
+            llmaudit({u"conflicts"_qs, u"--store"_qs, store, u"--json"_qs}).json();
+        QCOMPARE(conflicts.size(), size_t(1));
+        QVERIFY(conflicts[0]["interaction_id"] == changed["interaction_id"]);
+        QCOMPARE(conflicts[0]["source"].get<std::string>(), std::string("edited.jsonl:1"));
+        QVERIFY(conflicts[0]["incoming"]["response"]["content"] == changed["response"]["content"]);
+        QCOMPARE(llmaudit({u"stats"_qs, u"--store"_qs, store, u"--json"_qs})
+                     .json()["interactions"]
+                     .get<int>(),
+                 20);
+    }
+
+    void badRecordsAreQuarantinedWithWhereAndWhy()
+    {
+        const QString log = path(u"bad.jsonl"_qs);
+        const QString store = path(u"bad.sqlite"_qs);
+        QVERIFY(generate(log, 400, u"jsonl"_qs, 0.1, 5));
+        CliRun run = llmaudit({u"import"_qs, u"--store"_qs, store, u"--json"_qs, log});
+        QCOMPARE(run.exitCode, 0); // rejects are counted, not fatal
+        const json summary = run.json();
+        const int rejected = summary["rejected"].get<int>();
+        QVERIFY(rejected >= 20);
+        QCOMPARE(summary["stored"].get<int>() + rejected, summary["read"].get<int>());
+        // Each reason names the file, the line and the JSON Pointer.
+        static const QRegularExpression reason(uR"(^bad\.jsonl:\d+ /\S*: .+$)"_qs);
+        const QStringList lines = run.err.split(u'\n', Qt::SkipEmptyParts);
+        QVERIFY(!lines.isEmpty());
+        for (const QString &line : lines)
+            QVERIFY2(reason.match(line).hasMatch() || line.startsWith(u"..."), qPrintable(line));
+        QVERIFY2(run.err.contains(u"expected integer, got string"), qPrintable(run.err));
+
+        QCOMPARE(
+            llmaudit({u"import"_qs, u"--strict"_qs, u"--store"_qs, path(u"strict.sqlite"_qs), log})
+                .exitCode,
+            1);
+
+        const json rejects = llmaudit({u"rejects"_qs, u"--store"_qs, store, u"--json"_qs}).json();
+        QCOMPARE(int(rejects.size()), rejected);
+        QVERIFY(rejects[0]["source"].get<std::string>().starts_with("bad.jsonl:"));
+        QVERIFY(!rejects[0]["errors"].empty());
+        // Saved verbatim: the same bytes as the lines of the file.
+        const QString saved = path(u"rejects.jsonl"_qs);
+        QCOMPARE(llmaudit({u"rejects"_qs, u"--store"_qs, store, u"-o"_qs, saved}).exitCode, 0);
+        QFile original(log);
+        QVERIFY(original.open(QIODevice::ReadOnly));
+        const QList<QByteArray> originalLines = original.readAll().split('\n');
+        QFile savedFile(saved);
+        QVERIFY(savedFile.open(QIODevice::ReadOnly));
+        const QList<QByteArray> savedLines = savedFile.readAll().split('\n');
+        for (size_t i = 0; i < rejects.size(); ++i) {
+            const std::string source = rejects[i]["source"];
+            const int line = std::stoi(source.substr(source.find(':') + 1));
+            QCOMPARE(savedLines[qsizetype(i)], originalLines[line - 1]);
+        }
+    }
+
+    void validateChecksWithoutAStore()
+    {
+        const QString clean = path(u"clean.jsonl"_qs);
+        const QString dirty = path(u"dirty.jsonl"_qs);
+        QVERIFY(generate(clean, 100));
+        QVERIFY(generate(dirty, 100, u"jsonl"_qs, 0.1, 9));
+        CliRun ok = llmaudit({u"validate"_qs, clean});
+        QCOMPARE(ok.exitCode, 0);
+        QCOMPARE(ok.out, QStringLiteral("100 records, 100 valid, 0 invalid\n"));
+        CliRun bad = llmaudit({u"validate"_qs, dirty});
+        QCOMPARE(bad.exitCode, 1);
+        QVERIFY(bad.err.contains(u"dirty.jsonl:"));
+        CliRun missing = llmaudit({u"validate"_qs, path(u"none.jsonl"_qs)});
+        QCOMPARE(missing.exitCode, 1);
+        QVERIFY(missing.err.contains(u"no such file"));
+    }
+
+    void exportRoundTripsAndValidates()
+    {
+        const QString log = path(u"rt.jsonl"_qs);
+        QVERIFY(generate(log, 250, u"mongo-canonical"_qs));
+        const QString first = path(u"rt1.sqlite"_qs);
+        const QString second = path(u"rt2.sqlite"_qs);
+        QCOMPARE(llmaudit({u"import"_qs, u"--store"_qs, first, log}).exitCode, 0);
+        const QString exported = path(u"export.jsonl"_qs);
+        CliRun run = llmaudit(
+            {u"export"_qs, u"--store"_qs, first, u"--format"_qs, u"jsonl"_qs, u"-o"_qs, exported});
+        QCOMPARE(run.exitCode, 0);
+        QCOMPARE(llmaudit({u"validate"_qs, exported}).exitCode, 0);
+        QCOMPARE(llmaudit({u"import"_qs, u"--store"_qs, second, exported}).exitCode, 0);
+        const QString again = path(u"export2.jsonl"_qs);
+        QCOMPARE(llmaudit({u"export"_qs, u"--store"_qs, second, u"--format"_qs, u"jsonl"_qs,
+                           u"-o"_qs, again})
+                     .exitCode,
+                 0);
+        QFile a(exported), b(again);
+        QVERIFY(a.open(QIODevice::ReadOnly) && b.open(QIODevice::ReadOnly));
+        QCOMPARE(a.readAll(), b.readAll());
+
+        CliRun csv = llmaudit({u"export"_qs, u"--store"_qs, first, u"--format"_qs, u"csv"_qs});
+        QCOMPARE(csv.exitCode, 0);
+        QVERIFY(csv.out.startsWith(u"interaction_id,timestamp,user_id,session_id,model,"));
+    }
+
+    void statsSpeaksJson()
+    {
+        const QString log = path(u"s.jsonl"_qs);
+        const QString store = path(u"s.sqlite"_qs);
+        QVERIFY(generate(log, 120));
+        QCOMPARE(llmaudit({u"import"_qs, u"--store"_qs, store, log}).exitCode, 0);
+        const json stats = llmaudit({u"stats"_qs, u"--store"_qs, store, u"--json"_qs}).json();
+        for (const char *key : {"interactions", "sessions", "users", "flagged", "rejected",
+                                "conflicts", "first", "last"})
+            QVERIFY2(stats.contains(key), key);
+        QCOMPARE(stats["interactions"].get<int>(), 120);
+        QVERIFY(stats["sessions"].get<int>() > 1 && stats["sessions"].get<int>() < 120);
+        QVERIFY(stats["first"].get<std::string>() < stats["last"].get<std::string>());
+    }
+
+    void problemsWithFilesAndStoresAreClear()
+    {
+        CliRun missing = llmaudit(
+            {u"import"_qs, u"--store"_qs, path(u"m.sqlite"_qs), path(u"missing.jsonl"_qs)});
+        QCOMPARE(missing.exitCode, 1);
+        QVERIFY2(missing.err.contains(u"missing.jsonl: no such file"), qPrintable(missing.err));
+
+        const QString garbage = path(u"garbage.sqlite"_qs);
+        QFile file(garbage);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(QByteArray(4096, '\x7f'));
+        file.close();
+        CliRun corrupt = llmaudit({u"stats"_qs, u"--store"_qs, garbage});
+        QCOMPARE(corrupt.exitCode, 1);
+        QVERIFY2(corrupt.err.contains(u"not a store"), qPrintable(corrupt.err));
+
+        CliRun absent = llmaudit({u"stats"_qs, u"--store"_qs, path(u"absent.sqlite"_qs)});
+        QCOMPARE(absent.exitCode, 1);
+        QVERIFY(absent.err.contains(u"no store here"));
+        QVERIFY(!QFile::exists(path(u"absent.sqlite"_qs)));
+
+        CliRun unwritable =
+            llmaudit({u"export"_qs, u"--store"_qs, path(u"s.sqlite"_qs), u"--format"_qs,
+                      u"jsonl"_qs, u"-o"_qs, u"/proc/no/such/dir/out.jsonl"_qs});
+        QCOMPARE(unwritable.exitCode, 1);
+        QVERIFY(unwritable.err.contains(u"cannot write"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"

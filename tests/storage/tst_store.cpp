@@ -1,0 +1,324 @@
+// The store: duplicates and conflicts, quarantine, atomic writes, and clear errors for stores
+// that are not stores, are locked, or come from a newer version.
+
+#include "exporter.h"
+#include "importer.h"
+#include "sqlitestore.h"
+
+#include <QBuffer>
+#include <QSqlDatabase>
+#include <QSqlQuery>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <sqlite3.h>
+
+using namespace llmaudit;
+using nlohmann::json;
+
+namespace {
+
+json record(const std::string &id, const std::string &prompt = "What is our refund policy?")
+{
+    return {
+        {"interaction_id", id},
+        {"timestamp", "2026-01-05T10:00:00Z"},
+        {"user_id", "u-1"},
+        {"session_id", "s-" + id},
+        {"request",
+         {{"prompt", prompt},
+          {"system_prompt", "Answer from the policy documents."},
+          {"context", {{{"content", "Refunds within 30 days."}, {"source", "kb://refunds.md"}}}},
+          {"parameters", {{"model", "gpt-4o"}}}}},
+        {"response", {{"content", "Within 30 days of purchase."}, {"finish_reason", "stop"}}},
+        {"metrics", {{"latency_ms", 1200}, {"total_tokens", 90}}},
+        {"evaluation", {{"flagged", id == "i-2"}}}};
+}
+
+IncomingRecord incoming(const json &document, const std::string &source = "test.jsonl:1")
+{
+    auto decoded = decodeDocument(document);
+    if (!decoded)
+        qFatal("test record invalid: %s", decoded.error().front().toString().c_str());
+    return {std::move(*decoded), source};
+}
+
+// Runs one SQL statement on the store file through a separate raw connection.
+int64_t scalar(const QString &path, const char *sql)
+{
+    sqlite3 *db = nullptr;
+    sqlite3_open_v2(path.toUtf8().constData(), &db, SQLITE_OPEN_READONLY, nullptr);
+    sqlite3_stmt *stmt = nullptr;
+    int64_t value = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW)
+        value = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return value;
+}
+
+} // namespace
+
+class TestStore : public QObject
+{
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    QString path(const char *name) const { return m_dir.filePath(QString::fromUtf8(name)); }
+
+private Q_SLOTS:
+    void duplicatesConflictsAndRejects()
+    {
+        auto store = Store::open(path("a.sqlite"));
+        QVERIFY(store);
+        std::vector<IncomingRecord> first{incoming(record("i-1")), incoming(record("i-2")),
+                                          incoming(record("i-1"))}; // same id, same content
+        std::vector<QuarantinedRecord> rejects{
+            {"bad.jsonl:3",
+             {{"/metrics/latency_ms", "expected integer, got string"}},
+             "{\"x\":1}"}};
+        auto counts = (*store)->write(first, rejects);
+        QVERIFY(counts);
+        QCOMPARE(counts->stored, 2);
+        QCOMPARE(counts->duplicates, 1);
+        QCOMPARE(counts->rejected, 1);
+
+        // The same id with other content: kept aside, the stored record is untouched.
+        std::vector<IncomingRecord> second{
+            incoming(record("i-1", "Changed prompt"), "other.jsonl:9")};
+        counts = (*store)->write(second, {});
+        QVERIFY(counts);
+        QCOMPARE(counts->conflicts, 1);
+        QCOMPARE(counts->stored, 0);
+        // ...and writing the same conflict again stores nothing new, nor the reject.
+        QVERIFY((*store)->write(second, rejects));
+
+        auto stats = (*store)->stats();
+        QVERIFY(stats);
+        QCOMPARE(stats->interactions, 2);
+        QCOMPARE(stats->flagged, 1);
+        QCOMPARE(stats->rejected, 1);
+        QCOMPARE(stats->conflicts, 1);
+        QCOMPARE(stats->sessions, 2);
+        QCOMPARE(stats->users, 1);
+
+        auto conflicts = (*store)->conflicts();
+        QVERIFY(conflicts);
+        QCOMPARE(conflicts->size(), size_t(1));
+        QCOMPARE(conflicts->front().interactionId, std::string("i-1"));
+        QCOMPARE(conflicts->front().source, std::string("other.jsonl:9"));
+        QVERIFY(conflicts->front().storedHash != conflicts->front().incomingHash);
+        QVERIFY(json::parse(conflicts->front().document)["request"]["prompt"] == "Changed prompt");
+
+        std::string stored;
+        QVERIFY((*store)->forEachInteraction([&](const StoredInteraction &item) {
+            if (json::parse(item.document)["interaction_id"] == "i-1")
+                stored = item.document;
+            return true;
+        }));
+        QVERIFY(json::parse(stored)["request"]["prompt"] == "What is our refund policy?");
+
+        auto listed = (*store)->rejects();
+        QVERIFY(listed);
+        QCOMPARE(listed->size(), size_t(1));
+        QCOMPARE(listed->front().source, std::string("bad.jsonl:3"));
+        QCOMPARE(listed->front().raw, std::string("{\"x\":1}"));
+        QCOMPARE(listed->front().errors.front().pointer, std::string("/metrics/latency_ms"));
+    }
+
+    void fullTextIndexFindsEveryTextField()
+    {
+        const QString file = path("fts.sqlite");
+        {
+            auto store = Store::open(file);
+            QVERIFY(store);
+            std::vector<IncomingRecord> records{
+                incoming(record("f-1", "liability waiver for contractors"))};
+            QVERIFY((*store)->write(records, {}));
+        }
+        QCOMPARE(scalar(file, "SELECT count(*) FROM interactions_fts WHERE interactions_fts MATCH "
+                              "'\"liability waiver\"'"),
+                 1);
+        QCOMPARE(scalar(file,
+                        "SELECT count(*) FROM interactions_fts WHERE system_prompt MATCH 'policy'"),
+                 1);
+        QCOMPARE(
+            scalar(file, "SELECT count(*) FROM interactions_fts WHERE context MATCH 'refunds'"), 1);
+        QCOMPARE(
+            scalar(file, "SELECT count(*) FROM interactions_fts WHERE response MATCH 'purchase'"),
+            1);
+        QCOMPARE(scalar(file, "SELECT count(*) FROM interactions_fts WHERE interactions_fts MATCH "
+                              "'nonexistentword'"),
+                 0);
+        // The index agrees with the documents it was built from.
+        QCOMPARE(
+            scalar(file,
+                   "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check <> 'ok'"),
+            0);
+        sqlite3 *db = nullptr;
+        QCOMPARE(sqlite3_open(file.toUtf8().constData(), &db), SQLITE_OK);
+        QCOMPARE(
+            sqlite3_exec(
+                db,
+                "INSERT INTO interactions_fts(interactions_fts, rank) VALUES('integrity-check', 1)",
+                nullptr, nullptr, nullptr),
+            SQLITE_OK);
+        sqlite3_close(db);
+    }
+
+    void indexedLookupsUseIndexes_data()
+    {
+        QTest::addColumn<QString>("sql");
+        QTest::addColumn<QString>("index");
+        QTest::newRow("time range") << "SELECT id FROM interactions WHERE ts > 0 ORDER BY ts"
+                                    << "interactions_ts";
+        QTest::newRow("user") << "SELECT id FROM interactions WHERE user_id = 'u'"
+                              << "interactions_user";
+        QTest::newRow("session") << "SELECT id FROM interactions WHERE session_id = 's'"
+                                 << "interactions_session";
+        QTest::newRow("model") << "SELECT id FROM interactions WHERE model = 'm'"
+                               << "interactions_model";
+        QTest::newRow("id") << "SELECT id FROM interactions WHERE interaction_id = 'x'"
+                            << "sqlite_autoindex_interactions_1";
+    }
+
+    void indexedLookupsUseIndexes()
+    {
+        QFETCH(QString, sql);
+        QFETCH(QString, index);
+        const QString file = path("plan.sqlite");
+        QVERIFY(Store::open(file));
+        sqlite3 *db = nullptr;
+        sqlite3_open(file.toUtf8().constData(), &db);
+        sqlite3_stmt *stmt = nullptr;
+        const QByteArray plan = "EXPLAIN QUERY PLAN " + sql.toUtf8();
+        QCOMPARE(sqlite3_prepare_v2(db, plan.constData(), -1, &stmt, nullptr), SQLITE_OK);
+        QString details;
+        while (sqlite3_step(stmt) == SQLITE_ROW)
+            details +=
+                QString::fromUtf8(reinterpret_cast<const char *>(sqlite3_column_text(stmt, 3))) +
+                u'\n';
+        sqlite3_finalize(stmt);
+        sqlite3_close(db);
+        QVERIFY2(details.contains(index), qPrintable(details));
+    }
+
+    void refusesWhatIsNotAStore()
+    {
+        const QString file = path("not-a-store.sqlite");
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QByteArray(8192, 'x'));
+        f.close();
+        auto store = Store::open(file);
+        QVERIFY(!store);
+        QVERIFY2(store.error().message.contains(u"not a store"),
+                 qPrintable(store.error().toString()));
+        QCOMPARE(QFileInfo(file).size(), 8192); // and it is left as it was
+
+        auto missing = Store::open(path("missing.sqlite"), Store::Access::ReadOnly);
+        QVERIFY(!missing);
+        QVERIFY(missing.error().message.contains(u"no store here"));
+        QVERIFY(!QFileInfo::exists(path("missing.sqlite")));
+
+        auto directory = Store::open(m_dir.path());
+        QVERIFY(!directory);
+        QVERIFY(directory.error().message.contains(u"directory"));
+    }
+
+    void refusesAStoreFromANewerVersion()
+    {
+        const QString file = path("newer.sqlite");
+        QVERIFY(Store::open(file));
+        sqlite3 *db = nullptr;
+        sqlite3_open(file.toUtf8().constData(), &db);
+        sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr);
+        sqlite3_close(db);
+        auto store = Store::open(file);
+        QVERIFY(!store);
+        QVERIFY2(store.error().message.contains(u"newer version"),
+                 qPrintable(store.error().toString()));
+    }
+
+    void aLockedStoreSaysSo()
+    {
+        const QString file = path("locked.sqlite");
+        QVERIFY(Store::open(file));
+        sqlite3 *db = nullptr;
+        sqlite3_open(file.toUtf8().constData(), &db);
+        QCOMPARE(sqlite3_exec(db, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+        auto store = Store::open(file);
+        if (store) { // opening may succeed in WAL mode; writing cannot
+            std::vector<IncomingRecord> records{incoming(record("l-1"))};
+            QSqlDatabase::database(); // keep the linker honest about Qt Sql
+            auto written = (*store)->write(records, {});
+            QVERIFY(!written);
+            QVERIFY2(written.error().message.contains(u"busy"),
+                     qPrintable(written.error().toString()));
+        } else {
+            QVERIFY2(store.error().message.contains(u"busy"), qPrintable(store.error().toString()));
+        }
+        sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+        sqlite3_close(db);
+    }
+
+    void aFailedWriteLeavesNothingBehind()
+    {
+        const QString file = path("atomic.sqlite");
+        auto store = Store::open(file);
+        QVERIFY(store);
+        // A trigger makes the third insert fail: the two before it must not stay.
+        sqlite3 *db = nullptr;
+        sqlite3_open(file.toUtf8().constData(), &db);
+        QCOMPARE(
+            sqlite3_exec(db,
+                         "CREATE TRIGGER refuse BEFORE INSERT ON interactions WHEN "
+                         "NEW.interaction_id = 'x-3' BEGIN SELECT RAISE(ABORT, 'refused'); END",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+        sqlite3_close(db);
+        std::vector<IncomingRecord> records{incoming(record("x-1")), incoming(record("x-2")),
+                                            incoming(record("x-3"))};
+        auto written = (*store)->write(records, {});
+        QVERIFY(!written);
+        QVERIFY(written.error().message.contains(u"test.jsonl:1"));
+        QCOMPARE((*store)->stats()->interactions, 0);
+    }
+
+    void exportRoundTrips()
+    {
+        const QString file = path("export.sqlite");
+        auto store = Store::open(file);
+        QVERIFY(store);
+        json odd = record(
+            "e-1",
+            "=HYPERLINK(\"http://example.invalid\") and a \"quote\", a comma\nand a newline");
+        odd["x_unknown"] = {{"kept", true}, {"n", 1.5}};
+        std::vector<IncomingRecord> records{incoming(odd), incoming(record("e-2"))};
+        QVERIFY((*store)->write(records, {}));
+
+        QBuffer jsonl;
+        jsonl.open(QIODevice::WriteOnly);
+        QCOMPARE(exportInteractions(**store, ExportFormat::Jsonl, jsonl).value_or(-1), 2);
+        const QList<QByteArray> lines = jsonl.data().split('\n');
+        QCOMPARE(lines.size(), 3);
+        QVERIFY(json::parse(lines[0].toStdString()) == odd); // unknown fields too
+
+        QBuffer csv;
+        csv.open(QIODevice::WriteOnly);
+        QCOMPARE(exportInteractions(**store, ExportFormat::Csv, csv).value_or(-1), 2);
+        const QByteArray text = csv.data();
+        QVERIFY(text.startsWith("interaction_id,timestamp,"));
+        // Formula text is neutralised, quotes doubled, the newline kept inside quotes.
+        QVERIFY2(text.contains("\"'=HYPERLINK(\"\"http://example.invalid\"\") and a \"\"quote\"\", "
+                               "a comma\nand a newline\""),
+                 text.constData());
+        QCOMPARE(QString::fromStdString(csvField("-5", false)), QStringLiteral("-5"));
+        QCOMPARE(QString::fromStdString(csvField("@SUM(A1)")), QStringLiteral("'@SUM(A1)"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestStore)
+#include "tst_store.moc"

@@ -1,0 +1,116 @@
+// The main window on a real store: first start with the bundled samples, the lazy table, and
+// an import from the window that shows new rows without reopening.
+
+#include "importjob.h"
+#include "interactiontablemodel.h"
+#include "mainwindow.h"
+#include "store.h"
+
+#include <QAbstractItemModelTester>
+#include <QApplication>
+#include <QFile>
+#include <QMessageBox>
+#include <QSignalSpy>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTimer>
+
+using namespace llmaudit;
+
+namespace {
+
+int linesIn(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return -1;
+    int lines = 0;
+    while (!file.atEnd())
+        lines += !file.readLine().trimmed().isEmpty();
+    return lines;
+}
+
+} // namespace
+
+class TestMainWindow : public QObject
+{
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+
+private Q_SLOTS:
+    void firstStartShowsTheSamples()
+    {
+        const QString samples = QStringLiteral(":/llmaudit/samples/sample-interactions.jsonl");
+        const int expected = linesIn(samples);
+        QVERIFY(expected > 0);
+        const QString storePath = m_dir.filePath(QStringLiteral("first.sqlite"));
+        MainWindow window;
+        QSignalSpy imported(&window, &MainWindow::importFinished);
+        window.openStore(storePath, {samples});
+        window.show();
+        QVERIFY(imported.wait(30000));
+        auto *model = window.model();
+        QAbstractItemModelTester tester(model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), expected, 10000);
+        // Rows arrive page by page; the first page is filled in without blocking.
+        QTRY_VERIFY_WITH_TIMEOUT(
+            model->index(0, InteractionTableModel::User).data().toString().startsWith(u"u-"),
+            10000);
+        QVERIFY(!model->index(0, InteractionTableModel::Time).data().toString().isEmpty());
+        const int last = model->rowCount() - 1;
+        model->index(last, InteractionTableModel::Model).data(); // asks for the last page
+        QTRY_VERIFY_WITH_TIMEOUT(
+            model->index(last, InteractionTableModel::Model).data().toString() != u"…", 10000);
+        // Newest first.
+        QVERIFY(model->index(0, 0).data().toString() >= model->index(last, 0).data().toString());
+    }
+
+    void importFromTheWindowAddsRows()
+    {
+        const QString storePath = m_dir.filePath(QStringLiteral("second.sqlite"));
+        const QString log = m_dir.filePath(QStringLiteral("more.jsonl"));
+        QFile file(log);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        for (int i = 0; i < 3; ++i)
+            file.write(
+                QStringLiteral(
+                    R"({"interaction_id": "w-%1", "timestamp": "2026-02-0%1T10:00:00Z", "user_id": "u-w", "session_id": "s-w", "request": {"prompt": "<b>not bold</b> %1"}, "response": {"content": "ok"}})"
+                    "\n")
+                    .arg(i + 1)
+                    .toUtf8());
+        file.write("{\"broken\n");
+        file.close();
+
+        MainWindow window;
+        window.openStore(storePath); // new and empty: no samples asked for
+        QSignalSpy loaded(window.model(), &InteractionTableModel::loaded);
+        QVERIFY(loaded.wait(10000));
+        QCOMPARE(window.model()->rowCount(), 0);
+        QSignalSpy imported(&window, &MainWindow::importFinished);
+        // The result dialog is modal: close it when it shows.
+        auto closeDialogs = [] {
+            for (QWidget *w : QApplication::topLevelWidgets())
+                if (auto *box = qobject_cast<QMessageBox *>(w); box && box->isVisible())
+                    box->accept();
+        };
+        QTimer closer;
+        connect(&closer, &QTimer::timeout, this, closeDialogs);
+        closer.start(50);
+        window.importFiles({log});
+        QVERIFY(imported.wait(30000));
+        const auto report = imported.first().first().value<ImportReport>();
+        QCOMPARE(report.counts.stored, 3);
+        QCOMPARE(report.counts.rejected, 1);
+        QTRY_COMPARE_WITH_TIMEOUT(window.model()->rowCount(), 3, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(
+            window.model()->index(0, InteractionTableModel::Prompt).data().toString(),
+            QStringLiteral("<b>not bold</b> 3"), 10000);
+    }
+};
+
+QTEST_MAIN(TestMainWindow)
+#include "tst_mainwindow.moc"
