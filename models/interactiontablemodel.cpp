@@ -115,6 +115,8 @@ QVariant InteractionTableModel::data(const QModelIndex &index, int role) const
         case Tokens:
         case Latency:
             return QVariant(Qt::AlignRight | Qt::AlignVCenter);
+        case Flagged:
+            return QVariant(Qt::AlignCenter);
         default:
             return QVariant(Qt::AlignLeft | Qt::AlignVCenter);
         }
@@ -148,7 +150,9 @@ QVariant InteractionTableModel::data(const QModelIndex &index, int role) const
     case FinishReason:
         return text(row->finishReason);
     case Flagged:
-        return row->flagged ? QStringLiteral("flagged") : QString();
+        if (role == Qt::ToolTipRole)
+            return row->flagged ? tr("Flagged by the evaluation") : QVariant();
+        return row->flagged ? QStringLiteral("\u2691") : QString(); // ⚑
     case SensitivityLevel:
         return row->sensitivity ? text(std::string(toString(*row->sensitivity))) : QString();
     default:

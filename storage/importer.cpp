@@ -12,6 +12,9 @@ namespace {
 
 constexpr size_t BatchRecords = 1024;
 constexpr size_t BatchBytes = 8 * 1024 * 1024;
+// Decoded batches are committed together up to this much input: fewer, larger transactions
+// rewrite the indexes' pages far less often. A kill loses at most this much (import again).
+constexpr qint64 CommitBytes = 32 * 1024 * 1024;
 
 struct RawBatch
 {
@@ -29,7 +32,7 @@ struct DecodedBatch
     qint64 bytesDone = 0;
 };
 
-DecodedBatch decodeBatch(RawBatch batch)
+DecodedBatch decodeBatch(RawBatch batch, const Store *store)
 {
     DecodedBatch out;
     out.read = static_cast<qint64>(batch.records.size());
@@ -49,9 +52,11 @@ DecodedBatch decodeBatch(RawBatch batch)
                 {std::move(location), std::move(decoded.error()), std::move(raw.text)});
             continue;
         }
-        // The writer needs the canonical text and extracted fields only; free the tree now.
+        // The writer needs the text and the extracted fields only; free the tree now.
         decoded->interaction.document = nullptr;
-        out.records.push_back({std::move(*decoded), std::move(location)});
+        IncomingRecord record{std::move(*decoded), std::move(location), {}, {}};
+        store->prepare(record);
+        out.records.push_back(std::move(record));
     }
     return out;
 }
@@ -93,6 +98,7 @@ ImportReport Importer::importFiles(const QStringList &paths)
 
 void Importer::importFile(const QString &path, int number, int count, ImportReport &report)
 {
+    m_store.tuneForBulkWrites();
     FileImport file;
     file.path = path;
     auto opened = RecordReader::open(path, m_format);
@@ -111,26 +117,47 @@ void Importer::importFile(const QString &path, int number, int count, ImportRepo
         static_cast<size_t>(std::max(2, QThreadPool::globalInstance()->maxThreadCount())) + 1;
     std::deque<QFuture<DecodedBatch>> inFlight;
 
-    auto writeOldest = [&]() {
-        DecodedBatch batch = inFlight.front().result();
-        inFlight.pop_front();
-        if (report.storeError)
+    std::vector<DecodedBatch> pending; // decoded, waiting to be committed together
+    qint64 pendingBytes = 0;
+    qint64 committedBytes = 0;
+    auto commit = [&]() {
+        if (pending.empty() || report.storeError)
             return;
-        auto written = m_store.write(batch.records, batch.rejects);
+        std::vector<IncomingRecord> records;
+        std::vector<QuarantinedRecord> rejects;
+        qint64 read = 0;
+        for (auto &batch : pending) {
+            std::move(batch.records.begin(), batch.records.end(), std::back_inserter(records));
+            std::move(batch.rejects.begin(), batch.rejects.end(), std::back_inserter(rejects));
+            read += batch.read;
+        }
+        const qint64 bytesDone = pending.back().bytesDone;
+        pending.clear();
+        pendingBytes = 0;
+        auto written = m_store.write(records, rejects);
         if (!written) {
             report.storeError = written.error();
             return;
         }
-        file.read += batch.read;
+        committedBytes = bytesDone;
+        file.read += read;
         file.counts += *written;
-        report.read += batch.read;
+        report.read += read;
         report.counts += *written;
         if (m_onReject)
-            for (const auto &reject : batch.rejects)
+            for (const auto &reject : rejects)
                 m_onReject(reject);
         if (m_progress)
-            m_progress(
-                {path, number, count, batch.bytesDone, reader.size(), report.read, report.counts});
+            m_progress({path, number, count, bytesDone, reader.size(), report.read, report.counts});
+    };
+    auto takeOldest = [&]() {
+        DecodedBatch batch = inFlight.front().result();
+        inFlight.pop_front();
+        pendingBytes +=
+            batch.bytesDone - (pending.empty() ? committedBytes : pending.back().bytesDone);
+        pending.push_back(std::move(batch));
+        if (pendingBytes >= CommitBytes)
+            commit();
     };
 
     bool more = true;
@@ -150,13 +177,15 @@ void Importer::importFile(const QString &path, int number, int count, ImportRepo
         }
         batch.bytesDone = reader.bytesRead();
         if (!batch.records.empty())
-            inFlight.push_back(QtConcurrent::run(decodeBatch, std::move(batch)));
+            inFlight.push_back(QtConcurrent::run(decodeBatch, std::move(batch), &m_store));
         while (inFlight.size() >= window || (!more && !inFlight.empty())) {
-            writeOldest();
+            takeOldest();
             if (report.storeError || cancelled())
                 break;
         }
     }
+    if (!cancelled())
+        commit();
     for (auto &pending : inFlight) // cancelled or failed: let the pool finish, then drop
         pending.waitForFinished();
     if (reader.ioError())

@@ -113,8 +113,8 @@ std::expected<DecodedRecord, std::vector<ValidationError>> decodeDocument(json d
         return std::unexpected(std::move(errors));
     DecodedRecord decoded;
     // nlohmann::json keeps object keys sorted, so a compact dump is canonical.
-    decoded.canonical = document.dump(-1, ' ', false, json::error_handler_t::strict);
-    decoded.hash = sha256(decoded.canonical);
+    decoded.document = document.dump(-1, ' ', false, json::error_handler_t::strict);
+    decoded.hash = sha256(decoded.document);
     decoded.interaction = interactionFromDocument(std::move(document));
     return decoded;
 }
@@ -128,12 +128,42 @@ std::expected<DecodedRecord, std::vector<ValidationError>> decodeRecord(std::str
     } catch (const json::parse_error &error) {
         return std::unexpected(std::vector<ValidationError>{{"", describeParseError(error)}});
     }
-    if (dialect == Dialect::ExtendedJson)
+    if (dialect == Dialect::ExtendedJson) {
         convertExtendedJson(document);
-    auto decoded = decodeDocument(std::move(document));
-    if (decoded && dialect == Dialect::ExtendedJson)
-        decoded->original = std::string(text);
+        auto decoded = decodeDocument(std::move(document));
+        if (decoded)
+            decoded->original = std::string(text);
+        return decoded;
+    }
+    if (!document.is_object())
+        return decodeDocument(std::move(document)); // refused there, with the reason
+    auto errors = LogSchema::v1().validate(document);
+    if (!errors.empty())
+        return std::unexpected(std::move(errors));
+    DecodedRecord decoded;
+    // One line of standard JSON is stored as it came, byte for byte; a record spread over
+    // several lines (a pretty-printed array element) is stored as canonical JSON, one line.
+    if (text.find_first_of("\r\n") == std::string_view::npos) {
+        while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
+            text.remove_prefix(1);
+        while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
+            text.remove_suffix(1);
+        decoded.document = std::string(text);
+    } else {
+        decoded.document = document.dump(-1, ' ', false, json::error_handler_t::strict);
+    }
+    decoded.hash = sha256(decoded.document);
+    decoded.interaction = interactionFromDocument(std::move(document));
     return decoded;
+}
+
+bool sameContent(std::string_view a, std::string_view b)
+{
+    if (a == b)
+        return true;
+    const json left = json::parse(a, nullptr, false);
+    const json right = json::parse(b, nullptr, false);
+    return !left.is_discarded() && left == right;
 }
 
 ContentHash sha256(std::string_view bytes)

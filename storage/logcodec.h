@@ -1,7 +1,7 @@
 #pragma once
 
 // The one JSON codec of the standard log format: record text in, a validated Interaction (with
-// its canonical bytes and content hash) or the reasons it was refused out.
+// the text to store and its content hash) or the reasons it was refused out.
 
 #include "interaction.h"
 #include "logschema.h"
@@ -24,9 +24,11 @@ using ContentHash = std::array<unsigned char, 32>; // SHA-256
 struct DecodedRecord
 {
     Interaction interaction;
-    std::string canonical; // the document as canonical JSON: keys sorted, compact
-    ContentHash hash{};    // SHA-256 of `canonical`
-    std::string original;  // the source text when it was not already the standard format
+    // The record as stored: the text as received when it was one line of standard JSON (the
+    // most faithful form), otherwise canonical JSON (keys sorted, compact).
+    std::string document;
+    ContentHash hash{};   // SHA-256 of `document`
+    std::string original; // the source text when it was not already the standard format
 };
 
 // Parses, maps Extended JSON when asked, validates against the v1 schema and extracts. Errors
@@ -36,6 +38,9 @@ std::expected<DecodedRecord, std::vector<ValidationError>> decodeRecord(std::str
 
 // The same, for a document already parsed (the collector, tests). `document` must be an object.
 std::expected<DecodedRecord, std::vector<ValidationError>> decodeDocument(nlohmann::json document);
+
+// Whether two stored documents hold the same record, whatever their key order and spacing.
+bool sameContent(std::string_view a, std::string_view b);
 
 // Extracts the indexed fields from a schema-valid document.
 Interaction interactionFromDocument(nlohmann::json document);

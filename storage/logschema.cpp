@@ -279,7 +279,9 @@ const LogSchema &LogSchema::v1()
 std::vector<ValidationError> LogSchema::validate(const nlohmann::json &record) const
 {
     std::vector<ValidationError> errors;
-    valijson::Validator validator(valijson::Validator::kStrongTypes);
+    // One validator per thread: it caches compiled patterns, which would otherwise be compiled
+    // again for every record.
+    thread_local valijson::Validator validator(valijson::Validator::kStrongTypes);
     valijson::ValidationResults results;
     valijson::adapters::NlohmannJsonAdapter adapter(record);
     if (!validator.validate(m_compiled->schema, adapter, &results)) {

@@ -293,11 +293,12 @@ public:
         if (fill(4) == 0)
             return false;
         record.index = ++m_index;
-        if (fill(4) < 4 || !plausibleBsonStart(data(), fill(5))) {
+        const qint64 have = fill(5);
+        const int32_t length = have >= 4 ? readInt32LE(data()) : 0;
+        if (have < 5 || length < 5 || length > MaxRecordBytes) {
             resync(record, "not a BSON document here (its length prefix is implausible)");
             return true;
         }
-        const int32_t length = readInt32LE(data());
         if (fill(length) < length) {
             record.frameError =
                 "the file ends inside a BSON document of " + std::to_string(length) + " bytes";
@@ -306,19 +307,33 @@ public:
             return true;
         }
         bson_t document;
-        if (!bson_init_static(&document, reinterpret_cast<const uint8_t *>(data()),
+        const bool intact = validDocumentAt(data(), length);
+        if (!intact ||
+            !bson_init_static(&document, reinterpret_cast<const uint8_t *>(data()),
                               static_cast<size_t>(length)) ||
             !bson_validate(&document,
                            static_cast<bson_validate_flags_t>(BSON_VALIDATE_UTF8 |
                                                               BSON_VALIDATE_UTF8_ALLOW_NULL),
                            nullptr)) {
-            resync(record, "a corrupt BSON document (bad structure or invalid UTF-8)");
+            // Damage inside a document whose length is right: when the next document (or the
+            // end of the file) follows, only this one is lost; otherwise the length is wrong too.
+            const qint64 after = fill(qint64(length) + 5);
+            if (after == length || plausibleBsonStart(data() + length, after - length)) {
+                record.frameError = "a corrupt BSON document (bad structure, element type or "
+                                    "invalid UTF-8)";
+                record.text = hexPreview(data(), length);
+                consume(length);
+            } else {
+                resync(record, "a corrupt BSON document whose length is wrong");
+            }
             return true;
         }
         size_t jsonLength = 0;
         char *text = bson_as_canonical_extended_json(&document, &jsonLength);
         if (!text) {
-            resync(record, "a BSON document that cannot be written as Extended JSON");
+            record.frameError = "a BSON document that cannot be written as Extended JSON";
+            record.text = hexPreview(data(), length);
+            consume(length);
             return true;
         }
         record.text.assign(text, jsonLength);

@@ -23,9 +23,13 @@ public:
 
     QString location() const override { return m_path; }
 
+    void prepare(IncomingRecord &record) const override;
+    void tuneForBulkWrites() override;
+
     Result<WriteCounts> write(std::span<const IncomingRecord> records,
                               std::span<const QuarantinedRecord> rejects) override;
     Result<StoreStats> stats() override;
+    Result<void> checkIntegrity() override;
     Result<void>
     forEachInteraction(const std::function<bool(const StoredInteraction &)> &visit) override;
     Result<std::vector<RejectEntry>> rejects() override;

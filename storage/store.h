@@ -23,6 +23,9 @@ struct IncomingRecord
 {
     DecodedRecord decoded;
     std::string source;
+    // Filled by Store::prepare(): the documents in the backend's storage form.
+    std::string packedDocument;
+    std::string packedOriginal;
 };
 
 // A record that could not be stored, kept verbatim with the reasons.
@@ -98,7 +101,7 @@ struct ConflictEntry
     std::string interactionId;
     std::string source;
     std::string document;     // the incoming record that was kept aside
-    std::string storedHash;   // SHA-256 of the stored record's canonical JSON, hex
+    std::string storedHash;   // SHA-256 of the stored record's text, hex
     std::string incomingHash; // and of the incoming one
 };
 
@@ -120,11 +123,22 @@ public:
 
     virtual QString location() const = 0;
 
+    // Turns a record into the backend's storage form (compression). Thread-safe and free of
+    // side effects: importers call it on their worker threads so that write() has less to do.
+    virtual void prepare(IncomingRecord &record) const { (void)record; }
+
+    // Tunes this connection for a long run of large writes (an import): more page cache, fewer
+    // checkpoints. Memory grows by up to about 64 MiB while it lasts.
+    virtual void tuneForBulkWrites() {}
+
     // Stores records and quarantines rejects in one transaction: all of it lands, or none.
     virtual Result<WriteCounts> write(std::span<const IncomingRecord> records,
                                       std::span<const QuarantinedRecord> rejects) = 0;
 
     virtual Result<StoreStats> stats() = 0;
+
+    // Checks the store's structure and that the full-text index matches the documents.
+    virtual Result<void> checkIntegrity() = 0;
 
     // Visits the stored interactions in ingest order, a page at a time (memory stays flat);
     // the visitor returns false to stop.

@@ -89,7 +89,8 @@ void MainWindow::openStore(const QString &path, const QStringList &seedFiles)
     m_model = new InteractionTableModel(path, this);
     m_table->setModel(m_model);
     auto *header = m_table->horizontalHeader();
-    const int widths[] = {150, 70, 110, 130, 380, 320, 70, 80, 70, 60, 90};
+    // Fits 1440 px; the prompt and response take what is left.
+    const int widths[] = {140, 64, 120, 150, 330, 280, 64, 76, 56, 56, 96};
     for (int c = 0; c < InteractionTableModel::ColumnCount; ++c)
         header->resizeSection(c, widths[c]);
     connect(m_model, &InteractionTableModel::loaded, this, &MainWindow::updateStatus);

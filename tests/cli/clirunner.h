@@ -36,7 +36,7 @@ inline CliRun runProgram(const QString &program, const QStringList &args, int ti
     return run;
 }
 
-inline CliRun llmaudit(const QStringList &args)
+inline CliRun cli(const QStringList &args)
 {
     return runProgram(QStringLiteral(LLMAUDIT_CLI), args);
 }

@@ -20,7 +20,7 @@ private:
     // Exported documents of a store, each without Mongo's _id, sorted by interaction id.
     std::vector<std::string> exportedDocuments(const QString &store)
     {
-        CliRun run = llmaudit({u"export"_qs, u"--store"_qs, store, u"--format"_qs, u"jsonl"_qs});
+        CliRun run = cli({u"export"_qs, u"--store"_qs, store, u"--format"_qs, u"jsonl"_qs});
         std::vector<std::string> documents;
         if (run.exitCode != 0) {
             qWarning("export failed: %s", qPrintable(run.err));
@@ -38,17 +38,17 @@ private:
 private Q_SLOTS:
     void versionAndHelp()
     {
-        CliRun version = llmaudit({u"--version"_qs});
+        CliRun version = cli({u"--version"_qs});
         QCOMPARE(version.exitCode, 0);
         QCOMPARE(version.out, QStringLiteral("llmaudit " LLMAUDIT_VERSION "\n"));
         for (const char *command :
              {"import", "export", "stats", "validate", "rejects", "conflicts"}) {
-            CliRun help = llmaudit({QString::fromUtf8(command), u"--help"_qs});
+            CliRun help = cli({QString::fromUtf8(command), u"--help"_qs});
             QCOMPARE(help.exitCode, 0);
             QVERIFY2(help.out.contains(u"Usage: llmaudit "_qs + QString::fromUtf8(command)),
                      qPrintable(help.out));
         }
-        QVERIFY(llmaudit({u"--help"_qs}).out.contains(u"Commands:"));
+        QVERIFY(cli({u"--help"_qs}).out.contains(u"Commands:"));
     }
 
     void usageErrorsExitTwoWithOneLine_data()
@@ -68,7 +68,7 @@ private Q_SLOTS:
     void usageErrorsExitTwoWithOneLine()
     {
         QFETCH(QStringList, args);
-        CliRun run = llmaudit(args);
+        CliRun run = cli(args);
         QCOMPARE(run.exitCode, 2);
         if (!args.isEmpty())
             QCOMPARE(run.err.count(u'\n'), 1);
@@ -98,14 +98,13 @@ private Q_SLOTS:
         const QString reference = path(u"reference.sqlite"_qs);
         if (!QFile::exists(reference)) {
             QVERIFY(generate(path(u"reference.jsonl"_qs), 300));
-            CliRun run =
-                llmaudit({u"import"_qs, u"--store"_qs, reference, path(u"reference.jsonl"_qs)});
+            CliRun run = cli({u"import"_qs, u"--store"_qs, reference, path(u"reference.jsonl"_qs)});
             QCOMPARE(run.exitCode, 0);
         }
         QVERIFY(generate(path(file), 300, format));
         const QString store = path(format + u".sqlite"_qs);
         // Detected from the content: no --format.
-        CliRun run = llmaudit({u"import"_qs, u"--store"_qs, store, u"--json"_qs, path(file)});
+        CliRun run = cli({u"import"_qs, u"--store"_qs, store, u"--json"_qs, path(file)});
         QVERIFY2(run.exitCode == 0, qPrintable(run.err));
         const json summary = run.json();
         QCOMPARE(summary["read"].get<int>(), 300);
@@ -127,14 +126,13 @@ private Q_SLOTS:
         const QString log = path(u"twice.jsonl"_qs);
         const QString store = path(u"twice.sqlite"_qs);
         QVERIFY(generate(log, 200, u"jsonl"_qs, 0.05, 11));
-        const json first = llmaudit({u"import"_qs, u"--store"_qs, store, u"--json"_qs, log}).json();
-        const json second =
-            llmaudit({u"import"_qs, u"--store"_qs, store, u"--json"_qs, log}).json();
+        const json first = cli({u"import"_qs, u"--store"_qs, store, u"--json"_qs, log}).json();
+        const json second = cli({u"import"_qs, u"--store"_qs, store, u"--json"_qs, log}).json();
         QVERIFY(second["read"] == first["read"]);
         QCOMPARE(second["stored"].get<int>(), 0);
         QVERIFY(second["duplicates"] == first["stored"]);
         QVERIFY(second["rejected"] == first["rejected"]); // rejected again, quarantined once
-        const json stats = llmaudit({u"stats"_qs, u"--store"_qs, store, u"--json"_qs}).json();
+        const json stats = cli({u"stats"_qs, u"--store"_qs, store, u"--json"_qs}).json();
         QVERIFY(stats["interactions"] == first["stored"]);
         QVERIFY(stats["rejected"] == first["rejected"]);
     }
@@ -144,7 +142,7 @@ private Q_SLOTS:
         const QString log = path(u"c.jsonl"_qs);
         const QString store = path(u"c.sqlite"_qs);
         QVERIFY(generate(log, 20));
-        QCOMPARE(llmaudit({u"import"_qs, u"--store"_qs, store, log}).exitCode, 0);
+        QCOMPARE(cli({u"import"_qs, u"--store"_qs, store, log}).exitCode, 0);
         QFile file(log);
         QVERIFY(file.open(QIODevice::ReadOnly));
         json changed = json::parse(file.readLine().toStdString());
@@ -154,16 +152,15 @@ private Q_SLOTS:
         edited.write(QByteArray::fromStdString(changed.dump() + "\n"));
         edited.close();
         const json summary =
-            llmaudit({u"import"_qs, u"--store"_qs, store, u"--json"_qs, edited.fileName()}).json();
+            cli({u"import"_qs, u"--store"_qs, store, u"--json"_qs, edited.fileName()}).json();
         QCOMPARE(summary["conflicts"].get<int>(), 1);
         QCOMPARE(summary["stored"].get<int>(), 0);
-        const json conflicts =
-            llmaudit({u"conflicts"_qs, u"--store"_qs, store, u"--json"_qs}).json();
+        const json conflicts = cli({u"conflicts"_qs, u"--store"_qs, store, u"--json"_qs}).json();
         QCOMPARE(conflicts.size(), size_t(1));
         QVERIFY(conflicts[0]["interaction_id"] == changed["interaction_id"]);
         QCOMPARE(conflicts[0]["source"].get<std::string>(), std::string("edited.jsonl:1"));
         QVERIFY(conflicts[0]["incoming"]["response"]["content"] == changed["response"]["content"]);
-        QCOMPARE(llmaudit({u"stats"_qs, u"--store"_qs, store, u"--json"_qs})
+        QCOMPARE(cli({u"stats"_qs, u"--store"_qs, store, u"--json"_qs})
                      .json()["interactions"]
                      .get<int>(),
                  20);
@@ -174,7 +171,7 @@ private Q_SLOTS:
         const QString log = path(u"bad.jsonl"_qs);
         const QString store = path(u"bad.sqlite"_qs);
         QVERIFY(generate(log, 400, u"jsonl"_qs, 0.1, 5));
-        CliRun run = llmaudit({u"import"_qs, u"--store"_qs, store, u"--json"_qs, log});
+        CliRun run = cli({u"import"_qs, u"--store"_qs, store, u"--json"_qs, log});
         QCOMPARE(run.exitCode, 0); // rejects are counted, not fatal
         const json summary = run.json();
         const int rejected = summary["rejected"].get<int>();
@@ -188,18 +185,17 @@ private Q_SLOTS:
             QVERIFY2(reason.match(line).hasMatch() || line.startsWith(u"..."), qPrintable(line));
         QVERIFY2(run.err.contains(u"expected integer, got string"), qPrintable(run.err));
 
-        QCOMPARE(
-            llmaudit({u"import"_qs, u"--strict"_qs, u"--store"_qs, path(u"strict.sqlite"_qs), log})
-                .exitCode,
-            1);
+        QCOMPARE(cli({u"import"_qs, u"--strict"_qs, u"--store"_qs, path(u"strict.sqlite"_qs), log})
+                     .exitCode,
+                 1);
 
-        const json rejects = llmaudit({u"rejects"_qs, u"--store"_qs, store, u"--json"_qs}).json();
+        const json rejects = cli({u"rejects"_qs, u"--store"_qs, store, u"--json"_qs}).json();
         QCOMPARE(int(rejects.size()), rejected);
         QVERIFY(rejects[0]["source"].get<std::string>().starts_with("bad.jsonl:"));
         QVERIFY(!rejects[0]["errors"].empty());
         // Saved verbatim: the same bytes as the lines of the file.
         const QString saved = path(u"rejects.jsonl"_qs);
-        QCOMPARE(llmaudit({u"rejects"_qs, u"--store"_qs, store, u"-o"_qs, saved}).exitCode, 0);
+        QCOMPARE(cli({u"rejects"_qs, u"--store"_qs, store, u"-o"_qs, saved}).exitCode, 0);
         QFile original(log);
         QVERIFY(original.open(QIODevice::ReadOnly));
         const QList<QByteArray> originalLines = original.readAll().split('\n');
@@ -219,13 +215,13 @@ private Q_SLOTS:
         const QString dirty = path(u"dirty.jsonl"_qs);
         QVERIFY(generate(clean, 100));
         QVERIFY(generate(dirty, 100, u"jsonl"_qs, 0.1, 9));
-        CliRun ok = llmaudit({u"validate"_qs, clean});
+        CliRun ok = cli({u"validate"_qs, clean});
         QCOMPARE(ok.exitCode, 0);
         QCOMPARE(ok.out, QStringLiteral("100 records, 100 valid, 0 invalid\n"));
-        CliRun bad = llmaudit({u"validate"_qs, dirty});
+        CliRun bad = cli({u"validate"_qs, dirty});
         QCOMPARE(bad.exitCode, 1);
         QVERIFY(bad.err.contains(u"dirty.jsonl:"));
-        CliRun missing = llmaudit({u"validate"_qs, path(u"none.jsonl"_qs)});
+        CliRun missing = cli({u"validate"_qs, path(u"none.jsonl"_qs)});
         QCOMPARE(missing.exitCode, 1);
         QVERIFY(missing.err.contains(u"no such file"));
     }
@@ -236,23 +232,23 @@ private Q_SLOTS:
         QVERIFY(generate(log, 250, u"mongo-canonical"_qs));
         const QString first = path(u"rt1.sqlite"_qs);
         const QString second = path(u"rt2.sqlite"_qs);
-        QCOMPARE(llmaudit({u"import"_qs, u"--store"_qs, first, log}).exitCode, 0);
+        QCOMPARE(cli({u"import"_qs, u"--store"_qs, first, log}).exitCode, 0);
         const QString exported = path(u"export.jsonl"_qs);
-        CliRun run = llmaudit(
+        CliRun run = cli(
             {u"export"_qs, u"--store"_qs, first, u"--format"_qs, u"jsonl"_qs, u"-o"_qs, exported});
         QCOMPARE(run.exitCode, 0);
-        QCOMPARE(llmaudit({u"validate"_qs, exported}).exitCode, 0);
-        QCOMPARE(llmaudit({u"import"_qs, u"--store"_qs, second, exported}).exitCode, 0);
+        QCOMPARE(cli({u"validate"_qs, exported}).exitCode, 0);
+        QCOMPARE(cli({u"import"_qs, u"--store"_qs, second, exported}).exitCode, 0);
         const QString again = path(u"export2.jsonl"_qs);
-        QCOMPARE(llmaudit({u"export"_qs, u"--store"_qs, second, u"--format"_qs, u"jsonl"_qs,
-                           u"-o"_qs, again})
-                     .exitCode,
-                 0);
+        QCOMPARE(
+            cli({u"export"_qs, u"--store"_qs, second, u"--format"_qs, u"jsonl"_qs, u"-o"_qs, again})
+                .exitCode,
+            0);
         QFile a(exported), b(again);
         QVERIFY(a.open(QIODevice::ReadOnly) && b.open(QIODevice::ReadOnly));
         QCOMPARE(a.readAll(), b.readAll());
 
-        CliRun csv = llmaudit({u"export"_qs, u"--store"_qs, first, u"--format"_qs, u"csv"_qs});
+        CliRun csv = cli({u"export"_qs, u"--store"_qs, first, u"--format"_qs, u"csv"_qs});
         QCOMPARE(csv.exitCode, 0);
         QVERIFY(csv.out.startsWith(u"interaction_id,timestamp,user_id,session_id,model,"));
     }
@@ -262,8 +258,8 @@ private Q_SLOTS:
         const QString log = path(u"s.jsonl"_qs);
         const QString store = path(u"s.sqlite"_qs);
         QVERIFY(generate(log, 120));
-        QCOMPARE(llmaudit({u"import"_qs, u"--store"_qs, store, log}).exitCode, 0);
-        const json stats = llmaudit({u"stats"_qs, u"--store"_qs, store, u"--json"_qs}).json();
+        QCOMPARE(cli({u"import"_qs, u"--store"_qs, store, log}).exitCode, 0);
+        const json stats = cli({u"stats"_qs, u"--store"_qs, store, u"--json"_qs}).json();
         for (const char *key : {"interactions", "sessions", "users", "flagged", "rejected",
                                 "conflicts", "first", "last"})
             QVERIFY2(stats.contains(key), key);
@@ -274,8 +270,8 @@ private Q_SLOTS:
 
     void problemsWithFilesAndStoresAreClear()
     {
-        CliRun missing = llmaudit(
-            {u"import"_qs, u"--store"_qs, path(u"m.sqlite"_qs), path(u"missing.jsonl"_qs)});
+        CliRun missing =
+            cli({u"import"_qs, u"--store"_qs, path(u"m.sqlite"_qs), path(u"missing.jsonl"_qs)});
         QCOMPARE(missing.exitCode, 1);
         QVERIFY2(missing.err.contains(u"missing.jsonl: no such file"), qPrintable(missing.err));
 
@@ -284,18 +280,17 @@ private Q_SLOTS:
         QVERIFY(file.open(QIODevice::WriteOnly));
         file.write(QByteArray(4096, '\x7f'));
         file.close();
-        CliRun corrupt = llmaudit({u"stats"_qs, u"--store"_qs, garbage});
+        CliRun corrupt = cli({u"stats"_qs, u"--store"_qs, garbage});
         QCOMPARE(corrupt.exitCode, 1);
         QVERIFY2(corrupt.err.contains(u"not a store"), qPrintable(corrupt.err));
 
-        CliRun absent = llmaudit({u"stats"_qs, u"--store"_qs, path(u"absent.sqlite"_qs)});
+        CliRun absent = cli({u"stats"_qs, u"--store"_qs, path(u"absent.sqlite"_qs)});
         QCOMPARE(absent.exitCode, 1);
         QVERIFY(absent.err.contains(u"no store here"));
         QVERIFY(!QFile::exists(path(u"absent.sqlite"_qs)));
 
-        CliRun unwritable =
-            llmaudit({u"export"_qs, u"--store"_qs, path(u"s.sqlite"_qs), u"--format"_qs,
-                      u"jsonl"_qs, u"-o"_qs, u"/proc/no/such/dir/out.jsonl"_qs});
+        CliRun unwritable = cli({u"export"_qs, u"--store"_qs, path(u"s.sqlite"_qs), u"--format"_qs,
+                                 u"jsonl"_qs, u"-o"_qs, u"/proc/no/such/dir/out.jsonl"_qs});
         QCOMPARE(unwritable.exitCode, 1);
         QVERIFY(unwritable.err.contains(u"cannot write"));
     }

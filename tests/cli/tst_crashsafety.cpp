@@ -2,6 +2,7 @@
 // import again ends with exactly one copy of every record.
 
 #include "clirunner.h"
+#include "store.h"
 
 #include <QElapsedTimer>
 #include <QTemporaryDir>
@@ -69,14 +70,14 @@ private Q_SLOTS:
             killedMidway += wasRunning;
 
             QCOMPARE(pragmaAnswer(store, "PRAGMA integrity_check"), QStringLiteral("ok"));
-            CliRun stats = llmaudit({u"stats"_qs, u"--store"_qs, store, u"--json"_qs});
+            CliRun stats = cli({u"stats"_qs, u"--store"_qs, store, u"--json"_qs});
             QVERIFY2(stats.exitCode == 0, qPrintable(stats.err));
             qInfo("killed after %d ms: %d interactions committed", delayMs,
                   stats.json()["interactions"].get<int>());
         }
         QVERIFY2(killedMidway >= 3, "the import finished before most kills: make the file larger");
 
-        CliRun finish = llmaudit({u"import"_qs, u"--store"_qs, store, u"--json"_qs, log});
+        CliRun finish = cli({u"import"_qs, u"--store"_qs, store, u"--json"_qs, log});
         QVERIFY2(finish.exitCode == 0, qPrintable(finish.err));
         const json summary = finish.json();
         QCOMPARE(summary["read"].get<int>(), Records);
@@ -87,11 +88,11 @@ private Q_SLOTS:
                  QString::number(Records));
         QCOMPARE(pragmaAnswer(store, "SELECT count(DISTINCT interaction_id) FROM interactions"),
                  QString::number(Records));
-        QCOMPARE(pragmaAnswer(store, "PRAGMA integrity_check"), QStringLiteral("ok"));
-        // The full-text index holds exactly the stored records.
-        QCOMPARE(pragmaAnswer(store, "INSERT INTO interactions_fts(interactions_fts, rank) "
-                                     "VALUES('integrity-check', 1)"),
-                 QString());
+        // The structure is sound and the full-text index holds exactly the stored records.
+        auto opened = llmaudit::Store::open(store);
+        QVERIFY(opened);
+        auto checked = (*opened)->checkIntegrity();
+        QVERIFY2(checked, checked ? "" : qPrintable(checked.error().toString()));
     }
 };
 

@@ -155,7 +155,8 @@ private Q_SLOTS:
         QCOMPARE(decodeDocument(record)->interaction.model, std::string("gpt-4o-2024-08-06"));
     }
 
-    void canonicalFormIgnoresKeyOrderAndSpacing()
+    // One line is stored byte for byte; two spellings of one record are the same content.
+    void storedTextAndSameContent()
     {
         const std::string first =
             R"({"interaction_id":"i","timestamp":"2026-01-05T10:00:00Z","user_id":"u","session_id":"s","request":{},"response":{"content":"x"},"z":1.5})";
@@ -164,8 +165,19 @@ private Q_SLOTS:
         auto a = decodeRecord(first, Dialect::Standard);
         auto b = decodeRecord(second, Dialect::Standard);
         QVERIFY(a && b);
-        QCOMPARE(a->canonical, b->canonical);
-        QCOMPARE(toHex(a->hash), toHex(b->hash));
+        QCOMPARE(a->document, first);
+        QCOMPARE(b->document, second);
+        QCOMPARE(toHex(a->hash), toHex(sha256(first)));
+        QVERIFY(sameContent(a->document, b->document));
+        QVERIFY(sameContent(R"({"a":1})", R"({"a":1.0})"));
+        QVERIFY(!sameContent(R"({"a":1})", R"({"a":2})"));
+        // A record over several lines (a pretty-printed array element) is stored on one line.
+        auto pretty = decodeRecord(
+            "{\n  \"interaction_id\": \"i\", \"timestamp\": \"2026-01-05T10:00:00Z\",\n"
+            "  \"user_id\": \"u\", \"session_id\": \"s\", \"request\": {}, \"response\": {}\n}",
+            Dialect::Standard);
+        QVERIFY(pretty);
+        QVERIFY(pretty->document.find('\n') == std::string::npos);
         QCOMPARE(toHex(sha256("abc")),
                  std::string("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
     }
@@ -256,7 +268,7 @@ private Q_SLOTS:
         auto decoded = decodeRecord(line, Dialect::ExtendedJson);
         QVERIFY2(decoded, decoded ? "" : decoded.error().front().toString().c_str());
         QCOMPARE(decoded->original, line);
-        const json &doc = json::parse(decoded->canonical);
+        const json &doc = json::parse(decoded->document);
         QCOMPARE(doc["_id"].get<std::string>(), std::string("65a1b2c3d4e5f60718293a4b"));
         QCOMPARE(doc["timestamp"].get<std::string>(), std::string("2026-01-05T10:00:00.123Z"));
         QCOMPARE(decoded->interaction.latencyMs.value_or(-1), 1200);

@@ -181,6 +181,24 @@ private Q_SLOTS:
                                               u"dump.bson#3"_qs, u"dump.bson#4"_qs}));
     }
 
+    // A damaged element type inside a document of the right length loses that document only:
+    // its embedded sub-documents must not come out as records.
+    void bsonDamagedInsideKeepsItsLength()
+    {
+        bson_t doc, inner;
+        bson_init(&doc);
+        BSON_APPEND_DOCUMENT_BEGIN(&doc, "request", &inner);
+        BSON_APPEND_UTF8(&inner, "prompt", "hello");
+        bson_append_document_end(&doc, &inner);
+        QByteArray bytes(reinterpret_cast<const char *>(bson_get_data(&doc)), int(doc.len));
+        bson_destroy(&doc);
+        bytes[4] = char(0x42);
+        Read read = readAll(write("inner.bson", bsonDocument(1) + bytes + bsonDocument(2)));
+        QCOMPARE(read.records.size(), size_t(3));
+        QVERIFY(!read.records[1].frameError.empty());
+        QVERIFY(QString::fromStdString(read.records[2].text).contains(u"b-2"));
+    }
+
     // A document 0x0B5B bytes long starts with '[': still BSON, not a JSON array.
     void bsonThatStartsLikeJson()
     {

@@ -1,0 +1,68 @@
+// Renders the workbench's main views to PNG files for the README and for looking at them:
+//   render_screenshots OUTDIR
+// Run it under Xvfb (tests/views/screenshots.sh) to see a real X11 window.
+
+#include "interactiontablemodel.h"
+#include "mainwindow.h"
+
+#include <QApplication>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QTableView>
+#include <QTemporaryDir>
+
+#include <cstdio>
+
+using namespace llmaudit;
+
+namespace {
+
+bool waitFor(const std::function<bool()> &done, int timeoutMs = 20000)
+{
+    QElapsedTimer timer;
+    timer.start();
+    while (!done()) {
+        if (timer.elapsed() > timeoutMs)
+            return false;
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
+    }
+    return true;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QApplication app(argc, argv);
+    QApplication::setApplicationName(QStringLiteral("llmaudit-screenshots"));
+    if (argc < 2) {
+        std::fprintf(stderr, "usage: render_screenshots OUTDIR\n");
+        return 2;
+    }
+    const QString outDir = QString::fromLocal8Bit(argv[1]);
+    QDir().mkpath(outDir);
+    QTemporaryDir storeDir;
+    MainWindow window;
+    window.resize(1440, 860);
+    window.openStore(storeDir.filePath(QStringLiteral("store.sqlite")),
+                     {QStringLiteral(":/llmaudit/samples/sample-interactions.jsonl")});
+    window.show();
+    InteractionTableModel *model = window.model();
+    const bool loaded = waitFor([&] {
+        return model->rowCount() > 0 &&
+               model->index(0, InteractionTableModel::User).data().toString() != u"…";
+    });
+    if (!loaded) {
+        std::fprintf(stderr, "the table did not fill in time\n");
+        return 1;
+    }
+    window.table()->selectRow(2);
+    waitFor([] { return false; }, 500); // let the status bar and the rows settle
+    const QString path = outDir + QStringLiteral("/main-window.png");
+    if (!window.grab().save(path)) {
+        std::fprintf(stderr, "cannot write %s\n", qPrintable(path));
+        return 1;
+    }
+    std::printf("%s\n", qPrintable(path));
+    return 0;
+}
