@@ -113,6 +113,8 @@ void Importer::importFile(const QString &path, int number, int count, ImportRepo
 
     // Decoding runs on the pool while this thread reads ahead and writes finished batches in
     // order; the window of batches in flight bounds memory.
+    // A batch per pool thread and one more: a deeper window was measured to gain nothing (the
+    // writer is the bottleneck, see docs/performance.md) and to cost 130 MB of memory.
     const size_t window =
         static_cast<size_t>(std::max(2, QThreadPool::globalInstance()->maxThreadCount())) + 1;
     std::deque<QFuture<DecodedBatch>> inFlight;

@@ -530,10 +530,13 @@ Result<std::unique_ptr<RecordReader>> RecordReader::open(const QString &path, In
     Dialect dialect = Dialect::Standard;
     if (format == InputFormat::Bson || format == InputFormat::Mongo) {
         dialect = Dialect::ExtendedJson;
-    } else if (head.contains("\"$oid\"") || head.contains("\"$date\"") ||
-               head.contains("\"$numberLong\"") || head.contains("\"$numberInt\"") ||
-               head.contains("\"_id\":") || head.contains("\"_id\" :")) {
-        dialect = Dialect::ExtendedJson; // mongoexport output
+    } else {
+        static const char *const markers[] = {
+            "\"_id\":",       "\"_id\" :",       "\"$oid\"",          "\"$date\"",
+            "\"$numberInt\"", "\"$numberLong\"", "\"$numberDouble\"", "\"$numberDecimal\""};
+        if (std::any_of(std::begin(markers), std::end(markers),
+                        [&](const char *marker) { return head.contains(marker); }))
+            dialect = Dialect::ExtendedJson; // mongoexport output
     }
     if (format == InputFormat::Mongo)
         format =
