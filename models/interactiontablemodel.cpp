@@ -103,7 +103,7 @@ void InteractionTableModel::requestPage(int page) const
     const size_t first = size_t(page) * PageSize;
     const size_t last = std::min(first + PageSize, m_ids.size());
     std::vector<qint64> ids(m_ids.begin() + qsizetype(first), m_ids.begin() + qsizetype(last));
-    Q_EMIT const_cast<StoreReader &>(m_reader).loadRows(m_generation, page, std::move(ids));
+    Q_EMIT m_reader.loadRows(m_generation, page, std::move(ids));
 }
 
 QVariant InteractionTableModel::data(const QModelIndex &index, int role) const

@@ -58,7 +58,7 @@ private:
     void onIds(quint64 generation, std::vector<qint64> ids);
     void onRows(quint64 generation, int page, std::vector<InteractionRow> rows);
 
-    StoreReader m_reader;
+    mutable StoreReader m_reader; // asked for pages from data(), which is const
     quint64 m_generation = 0;
     bool m_loading = false;
     std::vector<qint64> m_ids;

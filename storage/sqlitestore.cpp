@@ -506,17 +506,14 @@ Result<WriteCounts> SqliteStore::write(std::span<const IncomingRecord> records,
     if (sqlite3_exec(m_handle, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK)
         return std::unexpected(sqliteError(QStringLiteral("cannot write to the store")));
 
-    for (const IncomingRecord &incoming : records) {
+    for (const IncomingRecord &record : records) {
         // Records that did not come through prepare() (the collector, tests) are packed here.
-        IncomingRecord packedHere;
-        const IncomingRecord *packed = &incoming;
-        if (incoming.packedDocument.empty()) {
-            packedHere.decoded.document = incoming.decoded.document;
-            packedHere.decoded.original = incoming.decoded.original;
-            prepare(packedHere);
-            packed = &packedHere;
-        }
-        const IncomingRecord &record = incoming;
+        const bool prepared = !record.packedDocument.empty();
+        const std::string packedHere = prepared ? std::string() : pack(record.decoded.document);
+        const std::string packedOriginalHere =
+            prepared ? std::string() : pack(record.decoded.original);
+        const std::string &document = prepared ? record.packedDocument : packedHere;
+        const std::string &original = prepared ? record.packedOriginal : packedOriginalHere;
         const Interaction &r = record.decoded.interaction;
         sqlite3_stmt *s = *insert;
         sqlite3_reset(s);
@@ -538,11 +535,11 @@ Result<WriteCounts> SqliteStore::write(std::span<const IncomingRecord> records,
         sqlite3_bind_int64(s, 14, now);
         bindText(s, 15, record.source);
         bindBlob(s, 16, record.decoded.hash.data(), record.decoded.hash.size());
-        bindBlob(s, 17, packed->packedDocument.data(), packed->packedDocument.size());
-        if (packed->packedOriginal.empty())
+        bindBlob(s, 17, document.data(), document.size());
+        if (original.empty())
             sqlite3_bind_null(s, 18);
         else
-            bindBlob(s, 18, packed->packedOriginal.data(), packed->packedOriginal.size());
+            bindBlob(s, 18, original.data(), original.size());
         if (sqlite3_step(s) != SQLITE_DONE)
             return failed(
                 QStringLiteral("cannot store %1").arg(QString::fromStdString(record.source)));
