@@ -126,14 +126,15 @@ std::unique_ptr<Store> openStore(const Command &command, Store::Access access)
     return std::move(*store);
 }
 
+// One line per error; pointers and reasons quote log content, so they are made visible text.
 QString reasons(const QuarantinedRecord &reject)
 {
     QString text;
     for (const auto &e : reject.errors)
         text += QStringLiteral("%1 %2: %3\n")
-                    .arg(QString::fromStdString(reject.source),
-                         QString::fromStdString(e.pointer.empty() ? "/" : e.pointer),
-                         QString::fromStdString(e.reason));
+                    .arg(QString::fromStdString(visible(reject.source)),
+                         QString::fromStdString(visible(e.pointer.empty() ? "/" : e.pointer)),
+                         QString::fromStdString(visible(e.reason)));
     return text;
 }
 
@@ -500,11 +501,10 @@ int runRejects(const QStringList &args)
     }
     for (const auto &r : *rejects) {
         out(reasons({r.source, r.errors, {}}));
-        QString preview =
-            QString::fromUtf8(r.raw.data(), qsizetype(std::min<size_t>(r.raw.size(), 160)));
-        preview.replace(u'\n', u' ');
+        const std::string preview = visible(std::string_view(r.raw).substr(0, 160));
         out(QStringLiteral("    %1%2\n")
-                .arg(preview, r.raw.size() > 160 ? QStringLiteral("…") : QString()));
+                .arg(QString::fromStdString(preview),
+                     r.raw.size() > 160 ? QStringLiteral("…") : QString()));
     }
     out(QStringLiteral("%1 rejected records\n").arg(rejects->size()));
     return Ok;

@@ -39,11 +39,27 @@ std::optional<int64_t> integerAt(const json &object, const char *key)
 std::string describeParseError(const json::parse_error &error)
 {
     // nlohmann's text is "[json.exception.parse_error.101] parse error at line 1, column 5:
-    // syntax error while parsing value - invalid literal; last read: 'tru'"; keep the useful part.
+    // syntax error while parsing value - invalid literal; last read: 'tru'". The part after
+    // "last read" can hold kilobytes of the record: keep its last 40 bytes.
     std::string what = error.what();
     if (auto at = what.find("] "); at != std::string::npos)
         what = what.substr(at + 2);
-    return "not valid JSON: " + what;
+    const std::string marker = "; last read: '";
+    if (auto start = what.find(marker); start != std::string::npos) {
+        start += marker.size();
+        size_t end = what.rfind("'; expected");
+        if (end == std::string::npos || end < start)
+            end = what.size() - (what.ends_with("'") ? 1 : 0);
+        std::string token = what.substr(start, end - start);
+        if (token.size() > 40) {
+            size_t cut = token.size() - 40;
+            while (cut < token.size() && (static_cast<unsigned char>(token[cut]) & 0xC0) == 0x80)
+                ++cut; // not in the middle of a UTF-8 sequence
+            token = "…" + token.substr(cut);
+        }
+        what = what.substr(0, start) + token + what.substr(end);
+    }
+    return "not valid JSON: " + visible(what);
 }
 
 } // namespace
@@ -214,6 +230,48 @@ std::string_view toString(Sensitivity sensitivity)
         return "restricted";
     }
     return "";
+}
+
+// Makes a piece of log text safe to show on one line of a terminal or a dialog: control and
+// bidirectional-override characters become <U+XXXX> (nlohmann already does this for C0 controls).
+std::string visible(std::string_view text)
+{
+    std::string out;
+    for (size_t i = 0; i < text.size(); ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        // U+200E/F, U+202A-E, U+2066-9 and U+061C are E2 80 8E/8F, E2 80 AA-AE, E2 81 A6-A9,
+        // D8 9C in UTF-8; U+0080-U+009F are C2 80-9F.
+        auto code = [&](unsigned value, size_t length) {
+            char buffer[12];
+            std::snprintf(buffer, sizeof buffer, "<U+%04X>", value);
+            out += buffer;
+            i += length - 1;
+        };
+        if (c == 0xE2 && i + 2 < text.size()) {
+            const auto b1 = static_cast<unsigned char>(text[i + 1]);
+            const auto b2 = static_cast<unsigned char>(text[i + 2]);
+            const unsigned value = ((c & 0x0F) << 12) | ((b1 & 0x3F) << 6) | (b2 & 0x3F);
+            if (value == 0x200E || value == 0x200F || (value >= 0x202A && value <= 0x202E) ||
+                (value >= 0x2066 && value <= 0x2069)) {
+                code(value, 3);
+                continue;
+            }
+        } else if (c == 0xD8 && i + 1 < text.size() &&
+                   static_cast<unsigned char>(text[i + 1]) == 0x9C) {
+            code(0x061C, 2);
+            continue;
+        } else if (c == 0xC2 && i + 1 < text.size() &&
+                   static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+                   static_cast<unsigned char>(text[i + 1]) <= 0x9F) {
+            code(static_cast<unsigned char>(text[i + 1]), 2);
+            continue;
+        } else if (c < 0x20 || c == 0x7F) {
+            code(c, 1);
+            continue;
+        }
+        out += static_cast<char>(c);
+    }
+    return out;
 }
 
 } // namespace llmaudit

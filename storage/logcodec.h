@@ -45,6 +45,10 @@ bool sameContent(std::string_view a, std::string_view b);
 // Extracts the indexed fields from a schema-valid document.
 Interaction interactionFromDocument(nlohmann::json document);
 
+// Log text made safe to show on one line of a terminal or a dialog: control characters and
+// bidirectional overrides become <U+XXXX>.
+std::string visible(std::string_view text);
+
 ContentHash sha256(std::string_view bytes);
 std::string toHex(const ContentHash &hash);
 

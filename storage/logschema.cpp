@@ -107,7 +107,8 @@ bool hasType(const json &value, const std::string &type)
 
 std::string shortValue(const json &value)
 {
-    std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
+    // ASCII only: the value is log text, and it goes to terminals and dialogs.
+    std::string text = value.dump(-1, ' ', true, json::error_handler_t::replace);
     if (text.size() > 60)
         text = text.substr(0, 57) + "...";
     return text;

@@ -209,6 +209,34 @@ private Q_SLOTS:
         }
     }
 
+    // Log text never reaches a terminal as control sequences: not in reasons, not in previews.
+    void controlCharactersAreShownAsText()
+    {
+        const QString log = path(u"esc.jsonl"_qs);
+        QFile file(log);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("{\"a\": \"\x1b[31mred\x1b]0;title\x07\n"
+                   "{\"interaction_id\": \"e\", \"timestamp\": \"2026-01-05T10:00:00Z\", "
+                   "\"user_id\": \"u\", "
+                   "\"session_id\": \"s\", \"request\": {}, \"response\": {}, \"metrics\": "
+                   "{\"\\u001b[2J\": 1, "
+                   "\"latency_ms\": \"\\u001b[31m\xe2\x80\xae\"}}\n");
+        file.close();
+        const QString store = path(u"esc.sqlite"_qs);
+        CliRun import = cli({u"import"_qs, u"--store"_qs, store, log});
+        CliRun rejects = cli({u"rejects"_qs, u"--store"_qs, store});
+        CliRun validate = cli({u"validate"_qs, log});
+        QCOMPARE(import.exitCode, 0);
+        QVERIFY2(import.err.contains(u"<U+001B>") || import.err.contains(u"\\u001b"),
+                 qPrintable(import.err));
+        for (const CliRun &run : {import, rejects, validate}) {
+            QVERIFY2(!run.out.contains(QChar(0x1b)) && !run.err.contains(QChar(0x1b)),
+                     qPrintable(run.err));
+            QVERIFY(!run.out.contains(QChar(0x07)) && !run.err.contains(QChar(0x07)));
+            QVERIFY(!run.out.contains(QChar(0x202e)) && !run.err.contains(QChar(0x202e)));
+        }
+    }
+
     void validateChecksWithoutAStore()
     {
         const QString clean = path(u"clean.jsonl"_qs);

@@ -190,6 +190,11 @@ private Q_SLOTS:
                                    << "/: not valid JSON: parse error at line 1, column 34";
         QTest::newRow("array") << "[1, 2]"
                                << "/: expected a JSON object for the record, got array";
+        QTest::newRow("long token shortened")
+            << u"{\"b\": \""_qs + QString(5000, u'x') + u"\u202E end"_qs
+            << u"/: not valid JSON: parse error at line 1, column 5015: syntax error while "
+               u"parsing value - invalid string: missing closing quote; last read: '…"_qs +
+                   QString(33, u'x') + u"<U+202E> end'"_qs;
         QTest::newRow("bad utf-8") << QString::fromLatin1("{\"a\": \"\xff\"}")
                                    << "/: not valid JSON: parse error at line 1, column 8";
     }
