@@ -22,6 +22,22 @@
 
 namespace llmaudit {
 
+namespace {
+
+// Messages quote paths, file names and log content: always plain text, never rich text (which
+// QMessageBox would guess from a '<' in them).
+void showMessage(QWidget *parent, QMessageBox::Icon icon, const QString &title, const QString &text,
+                 const QString &details = {})
+{
+    QMessageBox box(icon, title, text, QMessageBox::Ok, parent);
+    box.setTextFormat(Qt::PlainText);
+    if (!details.isEmpty())
+        box.setDetailedText(details);
+    box.exec();
+}
+
+} // namespace
+
 MainWindow::MainWindow(QWidget *parent)
     : QMainWindow(parent)
 {
@@ -96,7 +112,7 @@ void MainWindow::openStore(const QString &path, const QStringList &seedFiles)
     connect(m_model, &InteractionTableModel::loaded, this, &MainWindow::updateStatus);
     connect(m_model, &InteractionTableModel::failed, this, [this](const QString &message) {
         m_status->setText(message);
-        QMessageBox::warning(this, tr("Cannot read the store"), message);
+        showMessage(this, QMessageBox::Warning, tr("Cannot read the store"), message);
     });
     if (isNew && !seedFiles.isEmpty()) {
         m_status->setText(tr("Creating the store with the sample logs…"));
@@ -151,7 +167,7 @@ void MainWindow::importFiles(const QStringList &files)
         m_progress->hide();
         m_cancel->hide();
         m_import->deleteLater();
-        QMessageBox::critical(this, tr("Import failed"), message);
+        showMessage(this, QMessageBox::Critical, tr("Import failed"), message);
     });
     connect(m_import, &ImportJob::finished, this, [this](const ImportReport &report) {
         m_progress->hide();
@@ -185,19 +201,18 @@ void MainWindow::showImportResult(const ImportReport &report)
         statusBar()->showMessage(text, 10000);
         return;
     }
-    QMessageBox box(problems.isEmpty() ? QMessageBox::Information : QMessageBox::Warning,
-                    tr("Import finished"), text, QMessageBox::Ok, this);
-    box.setInformativeText(problems.join(u'\n'));
     QString details;
     for (const auto &reject : m_import->rejects())
         for (const auto &e : reject.errors)
-            details += QStringLiteral("%1 %2: %3\n")
-                           .arg(QString::fromStdString(reject.source),
-                                QString::fromStdString(e.pointer.empty() ? "/" : e.pointer),
-                                QString::fromStdString(e.reason));
-    if (!details.isEmpty())
-        box.setDetailedText(details); // plain text: log content never renders as markup
-    box.exec();
+            details +=
+                QStringLiteral("%1 %2: %3\n")
+                    .arg(QString::fromStdString(visible(reject.source)),
+                         QString::fromStdString(visible(e.pointer.empty() ? "/" : e.pointer)),
+                         QString::fromStdString(visible(e.reason)));
+    if (!problems.isEmpty())
+        text += u"\n\n"_qs + problems.join(u'\n');
+    showMessage(this, problems.isEmpty() ? QMessageBox::Information : QMessageBox::Warning,
+                tr("Import finished"), text, details);
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)

@@ -72,7 +72,7 @@ private Q_SLOTS:
     void importFromTheWindowAddsRows()
     {
         const QString storePath = m_dir.filePath(QStringLiteral("second.sqlite"));
-        const QString log = m_dir.filePath(QStringLiteral("more.jsonl"));
+        const QString log = m_dir.filePath(QStringLiteral("more <img src=x onerror=y>.jsonl"));
         QFile file(log);
         QVERIFY(file.open(QIODevice::WriteOnly));
         for (int i = 0; i < 3; ++i)
@@ -92,10 +92,15 @@ private Q_SLOTS:
         QCOMPARE(window.model()->rowCount(), 0);
         QSignalSpy imported(&window, &MainWindow::importFinished);
         // The result dialog is modal: close it when it shows.
-        auto closeDialogs = [] {
+        Qt::TextFormat dialogFormat = Qt::RichText;
+        QString dialogDetails;
+        auto closeDialogs = [&] {
             for (QWidget *w : QApplication::topLevelWidgets())
-                if (auto *box = qobject_cast<QMessageBox *>(w); box && box->isVisible())
+                if (auto *box = qobject_cast<QMessageBox *>(w); box && box->isVisible()) {
+                    dialogFormat = box->textFormat();
+                    dialogDetails = box->detailedText();
                     box->accept();
+                }
         };
         QTimer closer;
         connect(&closer, &QTimer::timeout, this, closeDialogs);
@@ -105,6 +110,10 @@ private Q_SLOTS:
         const auto report = imported.first().first().value<ImportReport>();
         QCOMPARE(report.counts.stored, 3);
         QCOMPARE(report.counts.rejected, 1);
+        // The result dialog lists the reject, as plain text whatever the file is called.
+        QTRY_COMPARE(dialogFormat, Qt::PlainText);
+        QVERIFY2(dialogDetails.startsWith(u"more <img src=x onerror=y>.jsonl:4 /: not valid JSON"),
+                 qPrintable(dialogDetails));
         QTRY_COMPARE_WITH_TIMEOUT(window.model()->rowCount(), 3, 10000);
         QTRY_COMPARE_WITH_TIMEOUT(
             window.model()->index(0, InteractionTableModel::Prompt).data().toString(),
