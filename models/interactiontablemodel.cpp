@@ -74,6 +74,12 @@ qint64 InteractionTableModel::rowIdAt(int row) const
     return row >= 0 && row < rowCount() ? m_ids[size_t(row)] : 0;
 }
 
+int InteractionTableModel::rowOf(qint64 rowId) const
+{
+    const auto it = std::find(m_ids.begin(), m_ids.end(), rowId);
+    return it == m_ids.end() ? -1 : int(it - m_ids.begin());
+}
+
 int InteractionTableModel::rowCount(const QModelIndex &parent) const
 {
     return parent.isValid() ? 0 : static_cast<int>(m_ids.size());

@@ -42,6 +42,7 @@ public:
     void reload();
     bool isLoading() const { return m_loading; }
     qint64 rowIdAt(int row) const;
+    int rowOf(qint64 rowId) const; // -1 when it is not in the list
 
     int rowCount(const QModelIndex &parent = {}) const override;
     int columnCount(const QModelIndex &parent = {}) const override;

@@ -10,6 +10,23 @@ public:
         , m_path(std::move(path))
     {}
 
+    // Runs `query` on the store and hands its value to `answer`, or reports the error.
+    template<typename Query, typename Answer>
+    void run(Query &&query, Answer &&answer)
+    {
+        Store *s = store();
+        if (!s)
+            return;
+        auto result = query(*s);
+        if (!result)
+            Q_EMIT m_owner->failed(result.error().toString());
+        else
+            answer(std::move(*result));
+    }
+
+    void close() { m_store.reset(); }
+
+private:
     Store *store()
     {
         if (!m_store) {
@@ -25,42 +42,6 @@ public:
         return m_store.get();
     }
 
-    void ids(quint64 generation)
-    {
-        if (Store *s = store()) {
-            auto ids = s->rowIds();
-            if (!ids)
-                Q_EMIT m_owner->failed(ids.error().toString());
-            else
-                Q_EMIT m_owner->idsLoaded(generation, std::move(*ids));
-        }
-    }
-
-    void rows(quint64 generation, int page, const std::vector<qint64> &rowIds)
-    {
-        if (Store *s = store()) {
-            auto rows = s->rows(rowIds);
-            if (!rows)
-                Q_EMIT m_owner->failed(rows.error().toString());
-            else
-                Q_EMIT m_owner->rowsLoaded(generation, page, std::move(*rows));
-        }
-    }
-
-    void stats(quint64 generation)
-    {
-        if (Store *s = store()) {
-            auto stats = s->stats();
-            if (!stats)
-                Q_EMIT m_owner->failed(stats.error().toString());
-            else
-                Q_EMIT m_owner->statsLoaded(generation, *stats);
-        }
-    }
-
-    void close() { m_store.reset(); }
-
-private:
     StoreReader *m_owner;
     QString m_path;
     std::unique_ptr<Store> m_store;
@@ -73,14 +54,46 @@ StoreReader::StoreReader(QString storePath, QObject *parent)
     qRegisterMetaType<std::vector<qint64>>();
     qRegisterMetaType<std::vector<llmaudit::InteractionRow>>();
     qRegisterMetaType<llmaudit::StoreStats>();
+    qRegisterMetaType<std::optional<llmaudit::StoredInteraction>>();
+    qRegisterMetaType<std::vector<llmaudit::SessionSummary>>();
+    qRegisterMetaType<std::vector<llmaudit::StoredInteraction>>();
+    qRegisterMetaType<std::string>();
     auto *worker = new Worker(this, m_storePath);
     worker->moveToThread(&m_thread);
-    connect(this, &StoreReader::loadIds, worker, [worker](quint64 g) { worker->ids(g); });
+    connect(this, &StoreReader::loadIds, worker, [this, worker](quint64 g) {
+        worker->run([](Store &s) { return s.rowIds(); },
+                    [&](std::vector<qint64> ids) { Q_EMIT idsLoaded(g, std::move(ids)); });
+    });
     connect(this, &StoreReader::loadRows, worker,
-            [worker](quint64 g, int page, const std::vector<qint64> &ids) {
-                worker->rows(g, page, ids);
+            [this, worker](quint64 g, int page, const std::vector<qint64> &ids) {
+                worker->run([&](Store &s) { return s.rows(ids); },
+                            [&](std::vector<InteractionRow> rows) {
+                                Q_EMIT rowsLoaded(g, page, std::move(rows));
+                            });
             });
-    connect(this, &StoreReader::loadStats, worker, [worker](quint64 g) { worker->stats(g); });
+    connect(this, &StoreReader::loadStats, worker, [this, worker](quint64 g) {
+        worker->run([](Store &s) { return s.stats(); },
+                    [&](StoreStats stats) { Q_EMIT statsLoaded(g, stats); });
+    });
+    connect(this, &StoreReader::loadInteraction, worker, [this, worker](quint64 g, qint64 id) {
+        worker->run([&](Store &s) { return s.interactionAt(id); },
+                    [&](std::optional<StoredInteraction> item) {
+                        Q_EMIT interactionLoaded(g, id, std::move(item));
+                    });
+    });
+    connect(this, &StoreReader::loadSessions, worker, [this, worker](quint64 g) {
+        worker->run(
+            [](Store &s) { return s.sessions(); },
+            [&](std::vector<SessionSummary> list) { Q_EMIT sessionsLoaded(g, std::move(list)); });
+    });
+    connect(this, &StoreReader::loadSession, worker,
+            [this, worker](quint64 g, const std::string &session) {
+                worker->run(
+                    [&](Store &s) { return s.sessionInteractions(session, MaxSessionTurns); },
+                    [&](std::vector<StoredInteraction> turns) {
+                        Q_EMIT sessionLoaded(g, session, std::move(turns));
+                    });
+            });
     connect(&m_thread, &QThread::finished, worker, [worker] {
         worker->close(); // the connection is closed in the thread that opened it
         delete worker;

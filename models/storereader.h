@@ -21,16 +21,28 @@ public:
 
     const QString &storePath() const { return m_storePath; }
 
+    // A conversation shows at most this many turns.
+    static constexpr int MaxSessionTurns = 2000;
+
 Q_SIGNALS:
     // Requests (from any thread).
     void loadIds(quint64 generation);
     void loadRows(quint64 generation, int page, std::vector<qint64> rowIds);
     void loadStats(quint64 generation);
+    void loadInteraction(quint64 generation, qint64 rowId);
+    void loadSessions(quint64 generation);
+    void loadSession(quint64 generation, std::string sessionId);
 
     // Answers (to the requester's thread).
     void idsLoaded(quint64 generation, std::vector<qint64> rowIds);
     void rowsLoaded(quint64 generation, int page, std::vector<llmaudit::InteractionRow> rows);
     void statsLoaded(quint64 generation, llmaudit::StoreStats stats);
+    // `interaction` is empty when the row is gone.
+    void interactionLoaded(quint64 generation, qint64 rowId,
+                           std::optional<llmaudit::StoredInteraction> interaction);
+    void sessionsLoaded(quint64 generation, std::vector<llmaudit::SessionSummary> sessions);
+    void sessionLoaded(quint64 generation, std::string sessionId,
+                       std::vector<llmaudit::StoredInteraction> turns);
     void failed(QString message);
 
 private:
@@ -42,3 +54,6 @@ private:
 } // namespace llmaudit
 
 Q_DECLARE_METATYPE(llmaudit::StoreStats)
+Q_DECLARE_METATYPE(std::optional<llmaudit::StoredInteraction>)
+Q_DECLARE_METATYPE(std::vector<llmaudit::SessionSummary>)
+Q_DECLARE_METATYPE(std::vector<llmaudit::StoredInteraction>)

@@ -4,6 +4,7 @@
 #include <QDateTime>
 #include <QDir>
 #include <QFileInfo>
+#include <QMutex>
 #include <QSqlDriver>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -99,6 +100,8 @@ enum StatementId {
     InsertConflict,
     InsertReject,
     PageOfInteractions,
+    InteractionAt,
+    SessionInteractions,
     StatementCount
 };
 
@@ -216,6 +219,18 @@ std::string unpackColumn(sqlite3_stmt *stmt, int column)
     return unpack(data, size).value_or(std::string());
 }
 
+// Reads "id, document, original, source, ingested_ms" from the current row.
+StoredInteraction storedInteraction(sqlite3_stmt *stmt)
+{
+    StoredInteraction item;
+    item.rowId = sqlite3_column_int64(stmt, 0);
+    item.document = unpackColumn(stmt, 1);
+    item.original = unpackColumn(stmt, 2);
+    item.source = columnText(stmt, 3);
+    item.ingestedMs = sqlite3_column_int64(stmt, 4);
+    return item;
+}
+
 // llmaudit_json(document): the JSON text of a stored document, for SQL (views, filters).
 void jsonFunction(sqlite3_context *context, int, sqlite3_value **argv)
 {
@@ -326,6 +341,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const QString &path, Acce
             return fail(QStringLiteral("unexpected SQLite driver"), path);
         store->m_handle = *static_cast<sqlite3 *const *>(handle.data());
     }
+    // Connections of this process set up one after another: switching a new file to WAL while
+    // another connection creates the schema can fail with SQLITE_BUSY without waiting.
+    static QMutex setup;
+    QMutexLocker lock(&setup);
     if (auto configured = store->configure(); !configured)
         return std::unexpected(configured.error());
     if (auto migrated = store->migrate(); !migrated)
@@ -418,9 +437,28 @@ Result<void> SqliteStore::migrate()
                                    "without read-only access")
                         .arg(latest),
                     m_path);
-    for (; version < latest; ++version) {
+    // Each step reads the version again inside its write transaction: another connection (the
+    // window opens several) may have upgraded the store meanwhile.
+    auto currentVersion = [this]() -> int {
+        sqlite3_stmt *stmt = nullptr;
+        int found = -1;
+        if (sqlite3_prepare_v2(m_handle, "PRAGMA user_version", -1, &stmt, nullptr) == SQLITE_OK &&
+            sqlite3_step(stmt) == SQLITE_ROW)
+            found = sqlite3_column_int(stmt, 0);
+        sqlite3_finalize(stmt);
+        return found;
+    };
+    for (;;) {
         if (sqlite3_exec(m_handle, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK)
             return std::unexpected(sqliteError(QStringLiteral("cannot upgrade the store")));
+        version = currentVersion();
+        if (version < 0 || version >= latest) {
+            Error error = sqliteError(QStringLiteral("cannot read the store's version"));
+            sqlite3_exec(m_handle, "ROLLBACK", nullptr, nullptr, nullptr);
+            if (version < 0)
+                return std::unexpected(error);
+            return {};
+        }
         for (const char *sql : migrations()[static_cast<size_t>(version)]) {
             if (sqlite3_exec(m_handle, sql, nullptr, nullptr, nullptr) != SQLITE_OK) {
                 Error error = sqliteError(
@@ -437,7 +475,6 @@ Result<void> SqliteStore::migrate()
             return std::unexpected(error);
         }
     }
-    return {};
 }
 
 void SqliteStore::tuneForBulkWrites()
@@ -678,13 +715,7 @@ SqliteStore::forEachInteraction(const std::function<bool(const StoredInteraction
         std::vector<StoredInteraction> batch;
         int rc;
         while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-            StoredInteraction item;
-            item.rowId = sqlite3_column_int64(s, 0);
-            item.document = unpackColumn(s, 1);
-            item.original = unpackColumn(s, 2);
-            item.source = columnText(s, 3);
-            item.ingestedMs = sqlite3_column_int64(s, 4);
-            batch.push_back(std::move(item));
+            batch.push_back(storedInteraction(s));
             ++rows;
         }
         if (rc != SQLITE_DONE)
@@ -801,6 +832,71 @@ Result<std::vector<InteractionRow>> SqliteStore::rows(std::span<const qint64> id
             row.sensitivity = static_cast<Sensitivity>(query.value(12).toInt());
         list.push_back(std::move(row));
     }
+    return list;
+}
+
+Result<std::optional<StoredInteraction>> SqliteStore::interactionAt(qint64 rowId)
+{
+    auto stmt = statement(InteractionAt, "SELECT id, document, original, source, ingested_ms "
+                                         "FROM interactions WHERE id = ?1");
+    if (!stmt)
+        return std::unexpected(stmt.error());
+    sqlite3_stmt *s = *stmt;
+    sqlite3_reset(s);
+    sqlite3_bind_int64(s, 1, rowId);
+    std::optional<StoredInteraction> item;
+    const int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        item = storedInteraction(s);
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return std::unexpected(
+            sqliteError(QStringLiteral("cannot read interaction %1").arg(rowId)));
+    return item;
+}
+
+Result<std::vector<SessionSummary>> SqliteStore::sessions()
+{
+    QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
+    query.setForwardOnly(true);
+    if (!query.exec(QStringLiteral(
+            "SELECT session_id, min(user_id), count(DISTINCT user_id), count(*), min(ts), max(ts) "
+            "FROM interactions GROUP BY session_id ORDER BY max(ts) DESC")))
+        return fail(QStringLiteral("cannot list sessions: %1").arg(query.lastError().text()),
+                    m_path);
+    std::vector<SessionSummary> list;
+    while (query.next()) {
+        SessionSummary session;
+        session.sessionId = query.value(0).toString().toStdString();
+        session.userId = query.value(1).toString().toStdString();
+        session.users = query.value(2).toInt();
+        session.interactions = query.value(3).toLongLong();
+        session.firstMs = query.value(4).toLongLong();
+        session.lastMs = query.value(5).toLongLong();
+        list.push_back(std::move(session));
+    }
+    return list;
+}
+
+Result<std::vector<StoredInteraction>>
+SqliteStore::sessionInteractions(const std::string &sessionId, int limit)
+{
+    auto stmt = statement(SessionInteractions,
+                          "SELECT id, document, original, source, ingested_ms FROM interactions "
+                          "WHERE session_id = ?1 ORDER BY ts, id LIMIT ?2");
+    if (!stmt)
+        return std::unexpected(stmt.error());
+    sqlite3_stmt *s = *stmt;
+    sqlite3_reset(s);
+    bindText(s, 1, sessionId);
+    sqlite3_bind_int(s, 2, limit);
+    std::vector<StoredInteraction> list;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        list.push_back(storedInteraction(s));
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return std::unexpected(sqliteError(QStringLiteral("cannot read the session")));
     return list;
 }
 

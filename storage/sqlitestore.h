@@ -36,6 +36,10 @@ public:
     Result<std::vector<ConflictEntry>> conflicts() override;
     Result<std::vector<qint64>> rowIds() override;
     Result<std::vector<InteractionRow>> rows(std::span<const qint64> rowIds) override;
+    Result<std::optional<StoredInteraction>> interactionAt(qint64 rowId) override;
+    Result<std::vector<SessionSummary>> sessions() override;
+    Result<std::vector<StoredInteraction>> sessionInteractions(const std::string &sessionId,
+                                                               int limit) override;
 
 private:
     SqliteStore(QString path, QString connectionName, Access access);

@@ -85,6 +85,17 @@ struct InteractionRow
     std::optional<Sensitivity> sensitivity;
 };
 
+// One session: its (first) user, size and time span.
+struct SessionSummary
+{
+    std::string sessionId;
+    std::string userId;
+    int users = 1; // distinct users in the session (usually one)
+    qint64 interactions = 0;
+    int64_t firstMs = 0;
+    int64_t lastMs = 0;
+};
+
 struct RejectEntry
 {
     qint64 id = 0;
@@ -151,6 +162,16 @@ public:
     // Row ids of all interactions, newest first, and the table columns for some of them.
     virtual Result<std::vector<qint64>> rowIds() = 0;
     virtual Result<std::vector<InteractionRow>> rows(std::span<const qint64> rowIds) = 0;
+
+    // One interaction by row id (for the detail pane); nullopt when there is none.
+    virtual Result<std::optional<StoredInteraction>> interactionAt(qint64 rowId) = 0;
+
+    // Every session, the most recently active first.
+    virtual Result<std::vector<SessionSummary>> sessions() = 0;
+
+    // The first `limit` interactions of a session in time order: the conversation.
+    virtual Result<std::vector<StoredInteraction>> sessionInteractions(const std::string &sessionId,
+                                                                       int limit) = 0;
 
 Q_SIGNALS:
     // Emitted after a write that stored something, in the writing thread.

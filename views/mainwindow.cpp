@@ -1,24 +1,36 @@
 #include "mainwindow.h"
 
+#include "conversationview.h"
+#include "counted.h"
+#include "detailpane.h"
 #include "importjob.h"
 #include "interactiontablemodel.h"
+#include "sessionlistmodel.h"
+#include "storereader.h"
 
 #include <QAction>
 #include <QApplication>
+#include <QClipboard>
 #include <QCloseEvent>
 #include <QDir>
+#include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
 #include <QProgressBar>
 #include <QSettings>
+#include <QSortFilterProxyModel>
+#include <QSplitter>
 #include <QStatusBar>
+#include <QTabWidget>
 #include <QTableView>
 #include <QToolButton>
+#include <QVBoxLayout>
 
 namespace llmaudit {
 
@@ -53,7 +65,35 @@ MainWindow::MainWindow(QWidget *parent)
     m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 8);
     m_table->horizontalHeader()->setHighlightSections(false);
     m_table->horizontalHeader()->setStretchLastSection(false);
-    setCentralWidget(m_table);
+    m_table->horizontalHeader()->setSectionsMovable(true);
+    m_table->horizontalHeader()->setContextMenuPolicy(Qt::CustomContextMenu);
+    m_table->horizontalHeader()->setToolTip(tr("Right-click to choose the columns"));
+    connect(m_table->horizontalHeader(), &QWidget::customContextMenuRequested, this,
+            &MainWindow::showColumnMenu);
+
+    m_detail = new DetailPane(this);
+    m_conversation = new ConversationView(this);
+    m_lowerTabs = new QTabWidget(this);
+    m_lowerTabs->setDocumentMode(true);
+    m_lowerTabs->addTab(m_detail, tr("&Details"));
+    m_lowerTabs->addTab(m_conversation, tr("&Conversation"));
+    m_splitter = new QSplitter(Qt::Vertical, this);
+    m_splitter->addWidget(m_table);
+    m_splitter->addWidget(m_lowerTabs);
+    m_splitter->setStretchFactor(0, 3);
+    m_splitter->setStretchFactor(1, 2);
+    m_splitter->setChildrenCollapsible(false);
+    setCentralWidget(m_splitter);
+    connect(m_detail, &DetailPane::copied, this, [this](const QString &what) {
+        statusBar()->showMessage(tr("Copied the %1.").arg(what), 4000);
+    });
+    connect(m_conversation, &ConversationView::turnActivated, this, [this](qint64 rowId) {
+        if (selectInteraction(rowId))
+            m_lowerTabs->setCurrentWidget(m_detail);
+        else
+            statusBar()->showMessage(tr("That interaction is not in the table."), 4000);
+    });
+    createSessionsDock();
 
     m_status = new QLabel(this);
     m_progress = new QProgressBar(this);
@@ -73,7 +113,56 @@ MainWindow::MainWindow(QWidget *parent)
     createActions();
     QSettings settings;
     if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray()))
-        resize(1280, 760);
+        resize(1400, 900);
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    if (!m_splitter->restoreState(settings.value(QStringLiteral("window/splitter")).toByteArray()))
+        m_splitter->setSizes({480, 360});
+}
+
+void MainWindow::createSessionsDock()
+{
+    m_sessions = new SessionListModel(this);
+    m_sessionFilter = new QSortFilterProxyModel(this);
+    m_sessionFilter->setSourceModel(m_sessions);
+    m_sessionFilter->setFilterCaseSensitivity(Qt::CaseInsensitive);
+    m_sessionFilter->setFilterKeyColumn(-1);
+    m_sessionFilter->setSortRole(SessionListModel::SortRole);
+    m_sessionSearch = new QLineEdit;
+    m_sessionSearch->setPlaceholderText(tr("Search sessions and users"));
+    m_sessionSearch->setClearButtonEnabled(true);
+    connect(m_sessionSearch, &QLineEdit::textChanged, m_sessionFilter,
+            &QSortFilterProxyModel::setFilterFixedString);
+    m_sessionList = new QTableView;
+    m_sessionList->setModel(m_sessionFilter);
+    m_sessionList->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_sessionList->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_sessionList->setSortingEnabled(true);
+    m_sessionList->sortByColumn(SessionListModel::LastActive, Qt::DescendingOrder);
+    m_sessionList->verticalHeader()->hide();
+    m_sessionList->verticalHeader()->setDefaultSectionSize(m_sessionList->fontMetrics().height() +
+                                                           6);
+    m_sessionList->setWordWrap(false);
+    m_sessionList->setAlternatingRowColors(true);
+    m_sessionList->horizontalHeader()->setStretchLastSection(true);
+    m_sessionList->setColumnWidth(SessionListModel::Session, 150);
+    m_sessionList->setColumnWidth(SessionListModel::User, 64);
+    m_sessionList->setColumnWidth(SessionListModel::Interactions, 48);
+    connect(m_sessionList->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            [this](const QModelIndex &current) {
+                if (current.isValid())
+                    showSession(current.data(SessionListModel::SessionIdRole).toString());
+            });
+    auto *panel = new QWidget;
+    auto *layout = new QVBoxLayout(panel);
+    layout->setContentsMargins(4, 4, 0, 0);
+    layout->addWidget(m_sessionSearch);
+    layout->addWidget(m_sessionList, 1);
+    auto *dock = m_sessionsDock = new QDockWidget(tr("Sessions"), this);
+    dock->setObjectName(QStringLiteral("sessions"));
+    dock->setFeatures(QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetMovable);
+    dock->setWidget(panel);
+    addDockWidget(Qt::LeftDockWidgetArea, dock);
+    resizeDocks({dock}, {370}, Qt::Horizontal);
 }
 
 MainWindow::~MainWindow() = default;
@@ -83,11 +172,64 @@ void MainWindow::createActions()
     QMenu *file = menuBar()->addMenu(tr("&File"));
     QAction *open = file->addAction(tr("&Open Store…"), this, &MainWindow::chooseStore);
     open->setShortcut(QKeySequence::Open);
+    m_recentMenu = file->addMenu(tr("Open &Recent"));
+    updateRecentMenu();
     QAction *import = file->addAction(tr("&Import Logs…"), this, &MainWindow::chooseImportFiles);
     import->setShortcut(QKeySequence(tr("Ctrl+I")));
     file->addSeparator();
     QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
+
+    QMenu *edit = menuBar()->addMenu(tr("&Edit"));
+    QAction *copyRows = edit->addAction(tr("&Copy Rows"), this, &MainWindow::copySelectedRows);
+    copyRows->setShortcut(QKeySequence::Copy);
+    copyRows->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    m_table->addAction(copyRows);
+    const QList<QAction *> copies = m_detail->copyActions();
+    for (int i = 0; i < copies.size(); ++i) {
+        edit->addAction(copies[i]);
+        // The record's JSON is the copy one wants most, after the rows themselves.
+        if (copies[i] == copies.back())
+            copies[i]->setShortcut(QKeySequence(tr("Ctrl+Shift+C")));
+    }
+
+    QMenu *go = menuBar()->addMenu(tr("&Go"));
+    QAction *next = go->addAction(tr("&Next Interaction"), this, [this] { moveSelection(1); });
+    next->setShortcut(QKeySequence(tr("Ctrl+Down")));
+    QAction *previous =
+        go->addAction(tr("&Previous Interaction"), this, [this] { moveSelection(-1); });
+    previous->setShortcut(QKeySequence(tr("Ctrl+Up")));
+    QAction *first = go->addAction(tr("&First Interaction"), this, [this] {
+        selectInteraction(m_model ? m_model->rowIdAt(0) : 0);
+    });
+    first->setShortcut(QKeySequence(tr("Ctrl+Home")));
+    QAction *last = go->addAction(tr("&Last Interaction"), this, [this] {
+        if (m_model)
+            selectInteraction(m_model->rowIdAt(m_model->rowCount() - 1));
+    });
+    last->setShortcut(QKeySequence(tr("Ctrl+End")));
+    go->addSeparator();
+    QAction *findSession = go->addAction(tr("Find &Session…"), this, [this] {
+        m_sessionsDock->show();
+        m_sessionSearch->setFocus();
+        m_sessionSearch->selectAll();
+    });
+    findSession->setShortcut(QKeySequence(tr("Ctrl+Shift+S")));
+
+    QMenu *view = menuBar()->addMenu(tr("&View"));
+    for (auto *dock : findChildren<QDockWidget *>())
+        view->addAction(dock->toggleViewAction());
+    QAction *markdown = view->addAction(tr("Render Responses as &Markdown"));
+    markdown->setCheckable(true);
+    markdown->setChecked(m_detail->rendersMarkdown());
+    connect(markdown, &QAction::toggled, m_detail, &DetailPane::setRendersMarkdown);
+    QAction *details =
+        view->addAction(tr("&Details"), this, [this] { m_lowerTabs->setCurrentWidget(m_detail); });
+    details->setShortcut(QKeySequence(tr("Alt+1")));
+    QAction *conversation = view->addAction(
+        tr("&Conversation"), this, [this] { m_lowerTabs->setCurrentWidget(m_conversation); });
+    conversation->setShortcut(QKeySequence(tr("Alt+2")));
+
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About"), this, [this] {
         QMessageBox::about(this, tr("About LLM Audit Workbench"),
@@ -99,34 +241,218 @@ void MainWindow::createActions()
 void MainWindow::openStore(const QString &path, const QStringList &seedFiles)
 {
     const bool isNew = !QFileInfo::exists(path);
+    if (m_model && m_headerRestored)
+        QSettings().setValue(QStringLiteral("table/header"),
+                             m_table->horizontalHeader()->saveState());
     m_storePath = path;
+    rememberStore(path);
     setWindowTitle(tr("%1 — LLM Audit Workbench").arg(QDir::toNativeSeparators(path)));
     delete m_model;
+    delete m_reader;
+    m_selectedRowId = 0;
+    m_detail->showMessage(tr("Select an interaction to see it here."));
+    m_conversation->clearConversation(
+        tr("Choose a session in the sidebar to read it as a conversation."));
+    m_sessions->setSessions({});
     m_model = new InteractionTableModel(path, this);
+    m_reader = new StoreReader(path, this);
     m_table->setModel(m_model);
     auto *header = m_table->horizontalHeader();
-    // Fits 1440 px; the prompt and response take what is left.
-    const int widths[] = {140, 64, 120, 150, 330, 280, 64, 76, 56, 56, 96};
-    for (int c = 0; c < InteractionTableModel::ColumnCount; ++c)
-        header->resizeSection(c, widths[c]);
-    connect(m_model, &InteractionTableModel::loaded, this, &MainWindow::updateStatus);
+    m_headerRestored =
+        header->restoreState(QSettings().value(QStringLiteral("table/header")).toByteArray());
+    if (!m_headerRestored) {
+        // Fits 1440 px; the prompt and response take what is left.
+        const int widths[] = {140, 64, 120, 150, 330, 280, 64, 76, 56, 56, 96};
+        for (int c = 0; c < InteractionTableModel::ColumnCount; ++c)
+            header->resizeSection(c, widths[c]);
+        m_headerRestored = true;
+    }
+    connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            &MainWindow::onCurrentRowChanged);
+    connect(m_model, &InteractionTableModel::loaded, this, [this] {
+        updateStatus();
+        // A reload (after an import) resets the table: bring the selection back.
+        if (m_selectedRowId != 0)
+            selectInteraction(m_selectedRowId);
+    });
     connect(m_model, &InteractionTableModel::failed, this, [this](const QString &message) {
         m_status->setText(message);
         showMessage(this, QMessageBox::Warning, tr("Cannot read the store"), message);
     });
+    connect(m_reader, &StoreReader::failed, this,
+            [this](const QString &message) { statusBar()->showMessage(message, 10000); });
+    connect(m_reader, &StoreReader::interactionLoaded, this,
+            [this](quint64 generation, qint64 rowId, std::optional<StoredInteraction> item) {
+                if (generation != m_detailGeneration)
+                    return;
+                if (!item) {
+                    m_detail->showMessage(tr("This interaction is no longer in the store."));
+                    return;
+                }
+                m_detail->setInteraction(*item);
+                Q_EMIT interactionShown(rowId);
+            });
+    connect(m_reader, &StoreReader::sessionsLoaded, this,
+            [this](quint64 generation, std::vector<SessionSummary> sessions) {
+                if (generation == m_sessionsGeneration)
+                    m_sessions->setSessions(std::move(sessions));
+            });
+    connect(m_reader, &StoreReader::sessionLoaded, this,
+            [this](quint64 generation, const std::string &sessionId,
+                   std::vector<StoredInteraction> turns) {
+                if (generation != m_conversationGeneration)
+                    return; // the user has chosen another session meanwhile
+                const QString id = QString::fromStdString(sessionId);
+                m_conversation->setConversation(id, std::move(turns));
+                if (m_selectedRowId != 0)
+                    m_conversation->showTurnOf(m_selectedRowId);
+                Q_EMIT sessionShown(id);
+            });
     if (isNew && !seedFiles.isEmpty()) {
         m_status->setText(tr("Creating the store with the sample logs…"));
         importFiles(seedFiles);
     } else {
         m_status->setText(tr("Loading…"));
         m_model->reload();
+        Q_EMIT m_reader->loadSessions(++m_sessionsGeneration);
     }
 }
 
 void MainWindow::updateStatus()
 {
-    m_status->setText(tr("%Ln interaction(s) — %1", nullptr, m_model->rowCount())
-                          .arg(QDir::toNativeSeparators(m_storePath)));
+    m_status->setText(
+        tr("%1 — %2").arg(counted(m_model->rowCount(), tr("interaction"), tr("interactions")),
+                          QDir::toNativeSeparators(m_storePath)));
+}
+
+void MainWindow::onCurrentRowChanged()
+{
+    const QModelIndex current = m_table->currentIndex();
+    const qint64 rowId = current.isValid() ? m_model->rowIdAt(current.row()) : 0;
+    if (rowId == 0 || rowId == m_selectedRowId)
+        return;
+    m_selectedRowId = rowId;
+    Q_EMIT m_reader->loadInteraction(++m_detailGeneration, rowId);
+}
+
+bool MainWindow::selectInteraction(qint64 rowId)
+{
+    const int row = m_model && rowId != 0 ? m_model->rowOf(rowId) : -1;
+    if (row < 0)
+        return false;
+    const QModelIndex index = m_model->index(row, InteractionTableModel::Time);
+    m_table->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect |
+                                                          QItemSelectionModel::Rows);
+    m_table->scrollTo(index);
+    return true;
+}
+
+void MainWindow::moveSelection(int delta)
+{
+    if (!m_model || m_model->rowCount() == 0)
+        return;
+    const int current = m_table->currentIndex().isValid() ? m_table->currentIndex().row() : -1;
+    const int row = std::clamp(current + delta, 0, m_model->rowCount() - 1);
+    selectInteraction(m_model->rowIdAt(row));
+}
+
+void MainWindow::showSession(const QString &sessionId)
+{
+    if (!m_reader || sessionId.isEmpty())
+        return;
+    m_lowerTabs->setCurrentWidget(m_conversation);
+    Q_EMIT m_reader->loadSession(++m_conversationGeneration, sessionId.toStdString());
+}
+
+void MainWindow::copySelectedRows()
+{
+    if (!m_model)
+        return;
+    QModelIndexList rows = m_table->selectionModel()->selectedRows();
+    std::sort(rows.begin(), rows.end());
+    const auto *header = m_table->horizontalHeader();
+    QStringList lines;
+    QStringList titles;
+    for (int visual = 0; visual < header->count(); ++visual) {
+        const int column = header->logicalIndex(visual);
+        if (!header->isSectionHidden(column))
+            titles << m_model->headerData(column, Qt::Horizontal, Qt::DisplayRole).toString();
+    }
+    lines << titles.join(u'\t');
+    for (const QModelIndex &row : rows) {
+        QStringList cells;
+        for (int visual = 0; visual < header->count(); ++visual) {
+            const int column = header->logicalIndex(visual);
+            if (!header->isSectionHidden(column))
+                cells << m_model->index(row.row(), column)
+                             .data()
+                             .toString()
+                             .replace(u'\t', u' ')
+                             .replace(u'\n', u' ');
+        }
+        lines << cells.join(u'\t');
+    }
+    QApplication::clipboard()->setText(lines.join(u'\n') + u'\n');
+    statusBar()->showMessage(tr("Copied %1.").arg(counted(rows.size(), tr("row"), tr("rows"))),
+                             4000);
+}
+
+void MainWindow::showColumnMenu(const QPoint &pos)
+{
+    if (!m_model)
+        return;
+    auto *header = m_table->horizontalHeader();
+    QMenu menu(this);
+    for (int column = 0; column < m_model->columnCount(); ++column) {
+        QAction *action =
+            menu.addAction(m_model->headerData(column, Qt::Horizontal, Qt::DisplayRole).toString());
+        action->setCheckable(true);
+        action->setChecked(!header->isSectionHidden(column));
+        connect(action, &QAction::toggled, header, [header, column](bool on) {
+            // Keep at least one column: a table without columns cannot be brought back.
+            if (on || header->count() - header->hiddenSectionCount() > 1)
+                header->setSectionHidden(column, !on);
+        });
+    }
+    menu.addSeparator();
+    menu.addAction(tr("Show All Columns"), header, [header] {
+        for (int c = 0; c < header->count(); ++c)
+            header->setSectionHidden(c, false);
+    });
+    menu.exec(header->mapToGlobal(pos));
+}
+
+void MainWindow::rememberStore(const QString &path)
+{
+    QSettings settings;
+    QStringList recent = settings.value(QStringLiteral("recentStores")).toStringList();
+    const QString absolute = QFileInfo(path).absoluteFilePath();
+    recent.removeAll(absolute);
+    recent.prepend(absolute);
+    while (recent.size() > 8)
+        recent.removeLast();
+    settings.setValue(QStringLiteral("recentStores"), recent);
+    updateRecentMenu();
+}
+
+void MainWindow::updateRecentMenu()
+{
+    if (!m_recentMenu)
+        return;
+    m_recentMenu->clear();
+    const QStringList recent = QSettings().value(QStringLiteral("recentStores")).toStringList();
+    for (const QString &path : recent) {
+        QAction *action = m_recentMenu->addAction(QDir::toNativeSeparators(path));
+        connect(action, &QAction::triggered, this, [this, path] {
+            if (!QFileInfo::exists(path)) {
+                showMessage(this, QMessageBox::Warning, tr("Store not found"),
+                            tr("%1 no longer exists.").arg(QDir::toNativeSeparators(path)));
+                return;
+            }
+            openStore(path);
+        });
+    }
+    m_recentMenu->setEnabled(!recent.isEmpty());
 }
 
 void MainWindow::chooseStore()
@@ -173,6 +499,7 @@ void MainWindow::importFiles(const QStringList &files)
         m_progress->hide();
         m_cancel->hide();
         m_model->reload();
+        Q_EMIT m_reader->loadSessions(++m_sessionsGeneration);
         showImportResult(report);
         m_import->deleteLater();
         Q_EMIT importFinished(report);
@@ -220,8 +547,18 @@ void MainWindow::closeEvent(QCloseEvent *event)
     if (m_import) {
         m_import->cancel();
     }
-    QSettings().setValue(QStringLiteral("window/geometry"), saveGeometry());
+    saveSettings();
     event->accept();
+}
+
+void MainWindow::saveSettings()
+{
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    settings.setValue(QStringLiteral("window/splitter"), m_splitter->saveState());
+    if (m_model && m_headerRestored)
+        settings.setValue(QStringLiteral("table/header"), m_table->horizontalHeader()->saveState());
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent *event)

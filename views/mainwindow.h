@@ -1,19 +1,30 @@
 #pragma once
 
-// The workbench's main window: the interactions of one store in a table, with import.
+// The workbench's main window: the interactions of one store in a table, a sessions sidebar,
+// the detail pane and the conversation of a session, and import.
 
 #include <QMainWindow>
 #include <QPointer>
 
+class QDockWidget;
 class QLabel;
+class QLineEdit;
+class QMenu;
 class QProgressBar;
+class QSortFilterProxyModel;
+class QSplitter;
+class QTabWidget;
 class QTableView;
 class QToolButton;
 
 namespace llmaudit {
 
+class ConversationView;
+class DetailPane;
 class ImportJob;
 class InteractionTableModel;
+class SessionListModel;
+class StoreReader;
 struct ImportReport;
 
 class MainWindow : public QMainWindow
@@ -30,12 +41,21 @@ public:
 
     QTableView *table() const { return m_table; }
     InteractionTableModel *model() const { return m_model; }
+    DetailPane *detailPane() const { return m_detail; }
+    ConversationView *conversation() const { return m_conversation; }
+    QTableView *sessionList() const { return m_sessionList; }
+    QLineEdit *sessionSearch() const { return m_sessionSearch; }
 
     // Imports files into the open store off the GUI thread, with progress and cancel.
     void importFiles(const QStringList &files);
+    // Selects the table row of this interaction (row id); false when it is not listed.
+    bool selectInteraction(qint64 rowId);
+    void showSession(const QString &sessionId);
 
 Q_SIGNALS:
     void importFinished(const llmaudit::ImportReport &report);
+    void interactionShown(qint64 rowId); // the detail pane shows it
+    void sessionShown(const QString &sessionId);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -44,18 +64,42 @@ protected:
 
 private:
     void createActions();
+    void createSessionsDock();
     void chooseStore();
     void chooseImportFiles();
     void showImportResult(const ImportReport &report);
     void updateStatus();
+    void onCurrentRowChanged();
+    void copySelectedRows();
+    void moveSelection(int delta);
+    void showColumnMenu(const QPoint &pos);
+    void rememberStore(const QString &path);
+    void updateRecentMenu();
+    void saveSettings();
 
     QString m_storePath;
     QTableView *m_table = nullptr;
     InteractionTableModel *m_model = nullptr;
+    StoreReader *m_reader = nullptr; // details and sessions, beside the table's own reader
+    quint64 m_detailGeneration = 0;
+    quint64 m_sessionsGeneration = 0;     // the sessions list
+    quint64 m_conversationGeneration = 0; // the session shown as a conversation
+    qint64 m_selectedRowId = 0;           // kept across reloads
+    QSplitter *m_splitter = nullptr;
+    QTabWidget *m_lowerTabs = nullptr;
+    DetailPane *m_detail = nullptr;
+    ConversationView *m_conversation = nullptr;
+    SessionListModel *m_sessions = nullptr;
+    QSortFilterProxyModel *m_sessionFilter = nullptr;
+    QTableView *m_sessionList = nullptr;
+    QLineEdit *m_sessionSearch = nullptr;
+    QDockWidget *m_sessionsDock = nullptr;
+    QMenu *m_recentMenu = nullptr;
     QLabel *m_status = nullptr;
     QProgressBar *m_progress = nullptr;
     QToolButton *m_cancel = nullptr;
     QPointer<ImportJob> m_import;
+    bool m_headerRestored = false;
 };
 
 } // namespace llmaudit

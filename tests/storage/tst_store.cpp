@@ -3,6 +3,7 @@
 
 #include "exporter.h"
 #include "importer.h"
+#include "logschema.h"
 #include "sqlitestore.h"
 
 #include <QBuffer>
@@ -12,6 +13,9 @@
 #include <QTest>
 
 #include <sqlite3.h>
+
+#include <atomic>
+#include <thread>
 
 using namespace llmaudit;
 using nlohmann::json;
@@ -69,6 +73,86 @@ private:
     QString path(const char *name) const { return m_dir.filePath(QString::fromUtf8(name)); }
 
 private Q_SLOTS:
+    // The window opens several connections to a store that may not exist yet: they all open,
+    // and the store is created once.
+    void concurrentOpensOfANewStore()
+    {
+        const QString file = path("concurrent.sqlite");
+        std::vector<std::thread> threads;
+        std::atomic<int> opened{0};
+        std::vector<QString> errors(6);
+        for (int i = 0; i < 6; ++i)
+            threads.emplace_back([&, i] {
+                auto store = Store::open(file);
+                if (store)
+                    ++opened;
+                else
+                    errors[size_t(i)] = store.error().toString();
+            });
+        for (auto &t : threads)
+            t.join();
+        for (const auto &e : errors)
+            QVERIFY2(e.isEmpty(), qPrintable(e));
+        QCOMPARE(opened.load(), 6);
+        QCOMPARE(scalar(file, "PRAGMA user_version"), SqliteStore::SchemaVersion);
+    }
+
+    // One interaction by row id, the sessions with their spans, and one session in time order.
+    void sessionsAndConversations()
+    {
+        auto store = Store::open(path("sessions.sqlite"));
+        QVERIFY(store);
+        // Three sessions; "s-b" has two users. Written out of time order.
+        const std::vector<std::tuple<std::string, std::string, std::string, std::string>> rows = {
+            {"c-3", "s-a", "u-1", "2026-01-05T10:03:00Z"},
+            {"c-1", "s-a", "u-1", "2026-01-05T10:01:00Z"},
+            {"c-2", "s-a", "u-1", "2026-01-05T10:02:00Z"},
+            {"c-4", "s-b", "u-2", "2026-01-06T08:00:00Z"},
+            {"c-5", "s-b", "u-3", "2026-01-06T09:00:00Z"},
+            {"c-6", "s-c", "u-4", "2026-01-04T00:00:00Z"},
+        };
+        std::vector<IncomingRecord> batch;
+        for (const auto &[id, session, user, ts] : rows) {
+            json r = record(id);
+            r["session_id"] = session;
+            r["user_id"] = user;
+            r["timestamp"] = ts;
+            batch.push_back(incoming(r));
+        }
+        QVERIFY((*store)->write(batch, {}));
+
+        auto sessions = (*store)->sessions();
+        QVERIFY(sessions);
+        QCOMPARE(sessions->size(), size_t(3));
+        // Most recently active first.
+        QCOMPARE(sessions->at(0).sessionId, "s-b");
+        QCOMPARE(sessions->at(0).users, 2);
+        QCOMPARE(sessions->at(0).interactions, 2);
+        QCOMPARE(sessions->at(1).sessionId, "s-a");
+        QCOMPARE(sessions->at(1).interactions, 3);
+        QCOMPARE(sessions->at(1).firstMs, *LogSchema::parseDateTime("2026-01-05T10:01:00Z"));
+        QCOMPARE(sessions->at(1).lastMs, *LogSchema::parseDateTime("2026-01-05T10:03:00Z"));
+        QCOMPARE(sessions->at(2).sessionId, "s-c");
+
+        auto turns = (*store)->sessionInteractions("s-a", 100);
+        QVERIFY(turns);
+        QCOMPARE(turns->size(), size_t(3));
+        for (size_t i = 0; i < 3; ++i)
+            QVERIFY(json::parse(turns->at(i).document)["interaction_id"] ==
+                    "c-" + std::to_string(i + 1));
+        auto limited = (*store)->sessionInteractions("s-a", 2);
+        QVERIFY(limited && limited->size() == 2);
+        auto none = (*store)->sessionInteractions("s-none' OR 1=1 --", 100);
+        QVERIFY(none && none->empty());
+
+        auto one = (*store)->interactionAt(turns->at(1).rowId);
+        QVERIFY(one && *one);
+        QCOMPARE((*one)->document, turns->at(1).document);
+        QCOMPARE((*one)->source, "test.jsonl:1");
+        auto missing = (*store)->interactionAt(999999);
+        QVERIFY(missing && !*missing);
+    }
+
     void duplicatesConflictsAndRejects()
     {
         auto store = Store::open(path("a.sqlite"));

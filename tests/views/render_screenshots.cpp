@@ -43,7 +43,7 @@ int main(int argc, char **argv)
     QDir().mkpath(outDir);
     QTemporaryDir storeDir;
     MainWindow window;
-    window.resize(1440, 860);
+    window.resize(1440, 900);
     window.openStore(storeDir.filePath(QStringLiteral("store.sqlite")),
                      {QStringLiteral(":/llmaudit/samples/sample-interactions.jsonl")});
     window.show();
@@ -56,13 +56,25 @@ int main(int argc, char **argv)
         std::fprintf(stderr, "the table did not fill in time\n");
         return 1;
     }
+    auto save = [&](const QString &name) {
+        waitFor([] { return false; }, 500); // let the status bar and the rows settle
+        const QString path = outDir + u'/' + name;
+        if (!window.grab().save(path)) {
+            std::fprintf(stderr, "cannot write %s\n", qPrintable(path));
+            return false;
+        }
+        std::printf("%s\n", qPrintable(path));
+        return true;
+    };
+    bool shown = false;
+    QObject::connect(&window, &MainWindow::interactionShown, [&] { shown = true; });
     window.table()->selectRow(2);
-    waitFor([] { return false; }, 500); // let the status bar and the rows settle
-    const QString path = outDir + QStringLiteral("/main-window.png");
-    if (!window.grab().save(path)) {
-        std::fprintf(stderr, "cannot write %s\n", qPrintable(path));
+    if (!waitFor([&] { return shown; }) || !save(QStringLiteral("main-window.png")))
         return 1;
-    }
-    std::printf("%s\n", qPrintable(path));
+    bool sessionShown = false;
+    QObject::connect(&window, &MainWindow::sessionShown, [&] { sessionShown = true; });
+    window.sessionList()->selectRow(1);
+    if (!waitFor([&] { return sessionShown; }) || !save(QStringLiteral("conversation.png")))
+        return 1;
     return 0;
 }

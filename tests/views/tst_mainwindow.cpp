@@ -1,6 +1,8 @@
 // The main window on a real store: first start with the bundled samples, the lazy table, and
 // an import from the window that shows new rows without reopening.
 
+#include "conversationview.h"
+#include "detailpane.h"
 #include "importjob.h"
 #include "interactiontablemodel.h"
 #include "mainwindow.h"
@@ -9,12 +11,16 @@
 #include <QAbstractItemModelTester>
 #include <QApplication>
 #include <QFile>
+#include <QLineEdit>
 #include <QMessageBox>
+#include <QSet>
 #include <QSignalSpy>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
+
+#include <nlohmann/json.hpp>
 
 using namespace llmaudit;
 
@@ -118,6 +124,107 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(
             window.model()->index(0, InteractionTableModel::Prompt).data().toString(),
             QStringLiteral("<b>not bold</b> 3"), 10000);
+    }
+
+    // Selecting a row shows that record in the detail pane; the sessions sidebar lists every
+    // session of the sample file, and a session reads as its conversation.
+    void detailsSessionsAndConversation()
+    {
+        const QString samples = QStringLiteral(":/llmaudit/samples/sample-interactions.jsonl");
+        // What the file says, read independently of the store.
+        QFile file(samples);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        std::map<std::string, nlohmann::json> byId;
+        std::map<std::string, int> turnsOf;
+        while (!file.atEnd()) {
+            const QByteArray line = file.readLine().trimmed();
+            if (line.isEmpty())
+                continue;
+            auto doc = nlohmann::json::parse(line.toStdString());
+            ++turnsOf[doc["session_id"].get<std::string>()];
+            byId[doc["interaction_id"].get<std::string>()] = doc;
+        }
+
+        MainWindow window;
+        QSignalSpy imported(&window, &MainWindow::importFinished);
+        window.openStore(m_dir.filePath(QStringLiteral("details.sqlite")), {samples});
+        window.show();
+        QVERIFY(imported.wait(30000));
+        QTRY_COMPARE_WITH_TIMEOUT(window.model()->rowCount(), int(byId.size()), 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(window.sessionList()->model()->rowCount(), int(turnsOf.size()),
+                                  10000);
+
+        QSignalSpy shown(&window, &MainWindow::interactionShown);
+        window.table()->selectRow(5);
+        QVERIFY(shown.wait(10000));
+        const qint64 rowId = shown.last().first().toLongLong();
+        QCOMPARE(rowId, window.model()->rowIdAt(5));
+        const auto &doc = window.detailPane()->document();
+        const auto &expected = byId.at(doc["interaction_id"].get<std::string>());
+        QVERIFY(doc == expected);
+        const QString overview = window.detailPane()->overviewText();
+        QVERIFY(overview.contains(QString::fromStdString(expected["request"]["prompt"])));
+        QTRY_COMPARE(window.model()->index(5, InteractionTableModel::Session).data().toString(),
+                     QString::fromStdString(expected["session_id"]));
+
+        // Ctrl+Down moves to the next row and shows it.
+        QTest::keyClick(window.table(), Qt::Key_Down, Qt::ControlModifier);
+        QVERIFY(shown.wait(10000));
+        QCOMPARE(shown.last().first().toLongLong(), window.model()->rowIdAt(6));
+
+        // The conversation of this row's session, with the selected turn in it.
+        const QString session = QString::fromStdString(expected["session_id"]);
+        QSignalSpy sessionShown(&window, &MainWindow::sessionShown);
+        window.sessionSearch()->setText(session);
+        QCOMPARE(window.sessionList()->model()->rowCount(), 1);
+        window.sessionList()->selectRow(0);
+        QVERIFY(sessionShown.wait(10000));
+        QCOMPARE(sessionShown.last().first().toString(), session);
+        QCOMPARE(window.conversation()->turnCount(), turnsOf.at(session.toStdString()));
+        QVERIFY(window.conversation()->showTurnOf(window.model()->rowIdAt(6)));
+        window.sessionSearch()->setText(u"no such session <b>"_qs);
+        QCOMPARE(window.sessionList()->model()->rowCount(), 0);
+    }
+
+    // New rows arriving (an import) keep the selected interaction selected.
+    void selectionSurvivesNewRows()
+    {
+        MainWindow window;
+        QSignalSpy imported(&window, &MainWindow::importFinished);
+        window.openStore(m_dir.filePath(QStringLiteral("keep.sqlite")),
+                         {QStringLiteral(":/llmaudit/samples/sample-interactions.jsonl")});
+        QVERIFY(imported.wait(30000));
+        QTRY_VERIFY_WITH_TIMEOUT(window.model()->rowCount() > 10, 10000);
+        QSignalSpy shown(&window, &MainWindow::interactionShown);
+        window.table()->selectRow(3);
+        QVERIFY(shown.wait(10000));
+        const qint64 selected = shown.last().first().toLongLong();
+        const int before = window.model()->rowCount();
+
+        // Two newer records: they sort above the selection and push it down.
+        const QString log = m_dir.filePath(QStringLiteral("newer.jsonl"));
+        QFile file(log);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        for (int i = 0; i < 2; ++i)
+            file.write(QStringLiteral("{\"interaction_id\": \"new-%1\", \"timestamp\": "
+                                      "\"2030-01-0%1T10:00:00Z\", \"user_id\": \"u\", "
+                                      "\"session_id\": \"s\", \"request\": {}, \"response\": {}}\n")
+                           .arg(i + 1)
+                           .toUtf8());
+        file.close();
+        auto closeDialogs = [] {
+            for (QWidget *w : QApplication::topLevelWidgets())
+                if (auto *box = qobject_cast<QMessageBox *>(w); box && box->isVisible())
+                    box->accept();
+        };
+        QTimer closer;
+        connect(&closer, &QTimer::timeout, this, closeDialogs);
+        closer.start(50);
+        window.importFiles({log});
+        QVERIFY(imported.wait(30000));
+        QTRY_COMPARE_WITH_TIMEOUT(window.model()->rowCount(), before + 2, 10000);
+        QTRY_COMPARE(window.table()->currentIndex().row(), 5);
+        QCOMPARE(window.model()->rowIdAt(window.table()->currentIndex().row()), selected);
     }
 };
 
