@@ -804,4 +804,30 @@ Result<std::vector<InteractionRow>> SqliteStore::rows(std::span<const qint64> id
     return list;
 }
 
+Result<std::optional<StoredInteraction>> SqliteStore::interaction(const std::string &interactionId)
+{
+    // Prepared per call: looking one record up by id is rare (the CLI, opening a detail).
+    sqlite3_stmt *stmt = nullptr;
+    if (sqlite3_prepare_v2(m_handle,
+                           "SELECT id, document, original, source, ingested_ms FROM interactions "
+                           "WHERE interaction_id = ?1",
+                           -1, &stmt, nullptr) != SQLITE_OK)
+        return std::unexpected(sqliteError(QStringLiteral("cannot read an interaction")));
+    std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt *)> guard(stmt, sqlite3_finalize);
+    sqlite3_bind_text64(stmt, 1, interactionId.data(), interactionId.size(), SQLITE_STATIC,
+                        SQLITE_UTF8);
+    const int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE)
+        return std::optional<StoredInteraction>();
+    if (rc != SQLITE_ROW)
+        return std::unexpected(sqliteError(QStringLiteral("cannot read an interaction")));
+    StoredInteraction item;
+    item.rowId = sqlite3_column_int64(stmt, 0);
+    item.document = unpackColumn(stmt, 1);
+    item.original = unpackColumn(stmt, 2);
+    item.source = columnText(stmt, 3);
+    item.ingestedMs = sqlite3_column_int64(stmt, 4);
+    return std::optional<StoredInteraction>(std::move(item));
+}
+
 } // namespace llmaudit

@@ -36,6 +36,7 @@ public:
     Result<std::vector<ConflictEntry>> conflicts() override;
     Result<std::vector<qint64>> rowIds() override;
     Result<std::vector<InteractionRow>> rows(std::span<const qint64> rowIds) override;
+    Result<std::optional<StoredInteraction>> interaction(const std::string &interactionId) override;
 
 private:
     SqliteStore(QString path, QString connectionName, Access access);

@@ -152,6 +152,10 @@ public:
     virtual Result<std::vector<qint64>> rowIds() = 0;
     virtual Result<std::vector<InteractionRow>> rows(std::span<const qint64> rowIds) = 0;
 
+    // The stored interaction with this interaction_id; nothing when there is none.
+    virtual Result<std::optional<StoredInteraction>>
+    interaction(const std::string &interactionId) = 0;
+
 Q_SIGNALS:
     // Emitted after a write that stored something, in the writing thread.
     void interactionsAdded(qint64 count);
