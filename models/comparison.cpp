@@ -401,52 +401,133 @@ public:
         m_diff.rows.push_back(std::move(row));
     }
 
-    // A run of deleted lines of A facing a run of inserted lines of B.
+    // A run of deleted lines of A facing a run of inserted lines of B: the lines are paired
+    // up (see pairLines), a pair shares a row and is compared word by word, and a line left
+    // over faces a filler line.
     void changedLines(const std::vector<std::string_view> &deleted,
                       const std::vector<std::string_view> &inserted)
     {
         if (deleted.empty() && inserted.empty())
             return;
-        std::string oldText;
-        std::string newText;
         for (auto line : deleted)
-            oldText += line;
+            append(m_diff.lineSegments, DiffOp::Delete, line);
         for (auto line : inserted)
-            newText += line;
-        append(m_diff.lineSegments, DiffOp::Delete, oldText);
-        append(m_diff.lineSegments, DiffOp::Insert, newText);
+            append(m_diff.lineSegments, DiffOp::Insert, line);
         m_diff.linesDeleted += static_cast<int64_t>(deleted.size());
         m_diff.linesInserted += static_cast<int64_t>(inserted.size());
+        m_diff.changes.push_back({static_cast<int>(m_diff.rows.size()), 0});
 
-        const size_t rowCount = std::max(deleted.size(), inserted.size());
-        const size_t first = m_diff.rows.size();
-        m_diff.changes.push_back({static_cast<int>(first), static_cast<int>(rowCount)});
-        for (size_t k = 0; k < rowCount; ++k) {
-            DiffRow row;
-            row.changed = true;
-            if (k < deleted.size())
-                row.left.number = ++m_lineA;
-            if (k < inserted.size())
-                row.right.number = ++m_lineB;
-            m_diff.rows.push_back(std::move(row));
+        size_t i = 0;
+        size_t j = 0;
+        for (const auto &[oldLine, newLine] : pairLines(deleted, inserted)) {
+            for (; i < oldLine; ++i)
+                wordRow(deleted[i], {});
+            for (; j < newLine; ++j)
+                wordRow({}, inserted[j]);
+            if (i < deleted.size() && j < inserted.size())
+                wordRow(deleted[i++], inserted[j++]);
         }
+        m_diff.changes.back().rowCount =
+            static_cast<int>(m_diff.rows.size()) - m_diff.changes.back().firstRow;
+    }
 
-        // Words within the block, each piece put on the line it belongs to.
-        const auto oldTokens = tokenize(oldText, true);
-        const auto newTokens = tokenize(newText, true);
-        if (!deleted.empty() && !inserted.empty() &&
+private:
+    // Which deleted line faces which inserted line: the order-keeping pairing with the largest
+    // sum of similarities (token Dice coefficient, plus a little so that even unlike lines pair
+    // up rather than stack), by dynamic programming over the d x i pairs. A line edited after a
+    // line inserted then faces its old self, not the new line. Over the limits: by index.
+    // Returns the pairs as (deleted index, inserted index) in order, ending with (d, i).
+    std::vector<std::pair<size_t, size_t>> pairLines(const std::vector<std::string_view> &deleted,
+                                                     const std::vector<std::string_view> &inserted)
+    {
+        const size_t d = deleted.size();
+        const size_t n = inserted.size();
+        std::vector<std::pair<size_t, size_t>> pairs;
+        std::vector<std::vector<uint32_t>> oldBags(d);
+        std::vector<std::vector<uint32_t>> newBags(n);
+        Interner<std::string_view> interner;
+        int64_t oldTokens = 0;
+        int64_t newTokens = 0;
+        auto bag = [&](std::string_view line, int64_t &count) {
+            std::vector<uint32_t> ids;
+            for (auto token : tokenize(line))
+                ids.push_back(interner.id(token));
+            std::sort(ids.begin(), ids.end());
+            count += static_cast<int64_t>(ids.size());
+            return ids;
+        };
+        const bool small = d > 0 && n > 0 && d * n <= 40'000;
+        if (small) {
+            for (size_t k = 0; k < d; ++k)
+                oldBags[k] = bag(deleted[k], oldTokens);
+            for (size_t k = 0; k < n; ++k)
+                newBags[k] = bag(inserted[k], newTokens);
+        }
+        const double work = double(oldTokens) * double(n) + double(newTokens) * double(d);
+        if (!small || work > double(m_limits.maxCells) / 10) {
+            for (size_t k = 0; k < std::min(d, n); ++k)
+                pairs.emplace_back(k, k);
+            pairs.emplace_back(d, n);
+            return pairs;
+        }
+        auto similarity = [&](size_t a, size_t b) {
+            const auto &x = oldBags[a];
+            const auto &y = newBags[b];
+            if (x.empty() && y.empty())
+                return withoutNewline(deleted[a]) == withoutNewline(inserted[b]) ? 1.0 : 0.5;
+            size_t shared = 0;
+            for (size_t p = 0, q = 0; p < x.size() && q < y.size();) {
+                if (x[p] == y[q])
+                    ++shared, ++p, ++q;
+                else if (x[p] < y[q])
+                    ++p;
+                else
+                    ++q;
+            }
+            return 2.0 * double(shared) / double(x.size() + y.size());
+        };
+        // best[a][b]: the best sum for deleted[a..] and inserted[b..].
+        std::vector<std::vector<double>> best(d + 1, std::vector<double>(n + 1, 0.0));
+        for (size_t a = d; a-- > 0;)
+            for (size_t b = n; b-- > 0;)
+                best[a][b] = std::max(
+                    {best[a + 1][b], best[a][b + 1], best[a + 1][b + 1] + 0.01 + similarity(a, b)});
+        size_t a = 0;
+        size_t b = 0;
+        while (a < d && b < n) {
+            const double paired = best[a + 1][b + 1] + 0.01 + similarity(a, b);
+            if (best[a][b] == paired)
+                pairs.emplace_back(a++, b++);
+            else if (best[a][b] == best[a + 1][b])
+                ++a;
+            else
+                ++b;
+        }
+        pairs.emplace_back(d, n);
+        return pairs;
+    }
+
+    // One row of a change: a deleted line, an inserted line, or a pair compared word by word.
+    void wordRow(std::string_view oldLine, std::string_view newLine)
+    {
+        DiffRow row;
+        row.changed = true;
+        if (!oldLine.empty())
+            row.left.number = ++m_lineA;
+        if (!newLine.empty())
+            row.right.number = ++m_lineB;
+        const auto oldTokens = tokenize(oldLine, true);
+        const auto newTokens = tokenize(newLine, true);
+        if (!oldLine.empty() && !newLine.empty() &&
             !withinLimits(oldTokens.size(), newTokens.size(), m_limits)) {
             m_diff.limits.push_back(overLimit(
                 "word diff of lines " + std::to_string(m_lineA) + " and " + std::to_string(m_lineB),
                 int64_t(oldTokens.size()), int64_t(newTokens.size()), "tokens", m_limits));
-            append(m_diff.wordSegments, DiffOp::Delete, oldText);
-            append(m_diff.wordSegments, DiffOp::Insert, newText);
-            for (size_t k = 0; k < deleted.size(); ++k)
-                append(m_diff.rows[first + k].left.segments, DiffOp::Delete,
-                       withoutNewline(deleted[k]));
-            for (size_t k = 0; k < inserted.size(); ++k)
-                append(m_diff.rows[first + k].right.segments, DiffOp::Insert,
-                       withoutNewline(inserted[k]));
+            append(m_diff.wordSegments, DiffOp::Delete, oldLine);
+            append(m_diff.wordSegments, DiffOp::Insert, newLine);
+            append(row.left.segments, DiffOp::Delete, withoutNewline(oldLine));
+            append(row.right.segments, DiffOp::Insert, withoutNewline(newLine));
+            m_diff.rows.push_back(std::move(row));
             return;
         }
         Interner<std::string_view> interner;
@@ -456,42 +537,20 @@ public:
             oldIds.push_back(interner.id(token));
         for (auto token : newTokens)
             newIds.push_back(interner.id(token));
-        size_t leftLine = 0;
-        size_t rightLine = 0;
-        auto put = [&](std::vector<DiffSegment> &segments, DiffOp op, std::string_view token,
-                       size_t &line) {
-            if (token == "\n")
-                ++line;
-            else
-                append(segments, op, token);
-        };
         for (const Step &step : editScript(oldIds, newIds)) {
-            switch (step.op) {
-            case DiffOp::Equal: {
-                const auto token = oldTokens[step.index];
-                append(m_diff.wordSegments, DiffOp::Equal, token);
-                put(m_diff.rows[first + leftLine].left.segments, DiffOp::Equal, token, leftLine);
-                put(m_diff.rows[first + rightLine].right.segments, DiffOp::Equal, token, rightLine);
-                break;
-            }
-            case DiffOp::Delete: {
-                const auto token = oldTokens[step.index];
-                append(m_diff.wordSegments, DiffOp::Delete, token);
-                put(m_diff.rows[first + leftLine].left.segments, DiffOp::Delete, token, leftLine);
-                break;
-            }
-            case DiffOp::Insert: {
-                const auto token = newTokens[step.index];
-                append(m_diff.wordSegments, DiffOp::Insert, token);
-                put(m_diff.rows[first + rightLine].right.segments, DiffOp::Insert, token,
-                    rightLine);
-                break;
-            }
-            }
+            const auto token =
+                step.op == DiffOp::Insert ? newTokens[step.index] : oldTokens[step.index];
+            append(m_diff.wordSegments, step.op, token);
+            if (token == "\n")
+                continue;
+            if (step.op != DiffOp::Insert)
+                append(row.left.segments, step.op, token);
+            if (step.op != DiffOp::Delete)
+                append(row.right.segments, step.op, token);
         }
+        m_diff.rows.push_back(std::move(row));
     }
 
-private:
     TextDiff &m_diff;
     const ComparisonLimits &m_limits;
     int64_t m_lineA = 0;

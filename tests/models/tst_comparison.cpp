@@ -368,6 +368,32 @@ private Q_SLOTS:
                                                                {DiffOp::Equal, " sat down\n"}}));
     }
 
+    void changedLinesFaceTheirOldSelves()
+    {
+        // A line inserted before an edited one: the edit faces its old line, the new line a
+        // filler, and the words of the edit are what is highlighted.
+        const TextDiff diff = diffTexts("Title\nContact support by e-mail.\nEnd\n",
+                                        "Title\nA brand new line here.\nContact support by "
+                                        "phone or e-mail.\nEnd\n");
+        QCOMPARE(diff.rows.size(), 4u);
+        QVERIFY(diff.rows[1].left.isFiller());
+        QCOMPARE(diff.rows[1].right.text(), "A brand new line here.");
+        QCOMPARE(diff.rows[2].left.text(), "Contact support by e-mail.");
+        QVERIFY((diff.rows[2].right.segments ==
+                 std::vector<DiffSegment>{{DiffOp::Equal, "Contact support by "},
+                                          {DiffOp::Insert, "phone or "},
+                                          {DiffOp::Equal, "e-mail."}}));
+        QCOMPARE(diff.changes.size(), 1u);
+        QCOMPARE(diff.changes[0].firstRow, 1);
+        QCOMPARE(diff.changes[0].rowCount, 2);
+        // Unlike lines still share rows rather than stack.
+        const TextDiff rewrite = diffTexts("one\ntwo\n", "three\nfour\nfive\n");
+        QCOMPARE(rewrite.rows.size(), 3u);
+        QCOMPARE(rewrite.rows[0].left.text(), "one");
+        QCOMPARE(rewrite.rows[0].right.text(), "three");
+        QVERIFY(rewrite.rows[2].left.isFiller());
+    }
+
     void limitsAreNamedAndTheDiffStaysWhole()
     {
         ComparisonLimits tight;
