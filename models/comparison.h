@@ -16,8 +16,8 @@
 //   - extenders stay with the code point before them: marks (M*), emoji modifiers
 //     (U+1F3FB-U+1F3FF), tag characters (U+E0020-U+E007F), and U+200D ZERO WIDTH JOINER together
 //     with the code point after it; two regional indicators (U+1F1E6-U+1F1FF) make one flag.
-// So "Don't panic!" is Don, ', t, panic, ! and "日本語です 👨‍👩‍👧" is 日, 本, 語, で, す and the
-// family emoji as one token. The scores compare tokens case-folded code point by code point
+// So "Don't panic!" is Don, ', t, panic, ! and "日本語です 👨‍👩‍👧" is 日, 本, 語, で, す and
+// the family emoji as one token. The scores compare tokens case-folded code point by code point
 // (Unicode simple case folding, as QChar::toCaseFolded does). tests/models/comparison_oracle.py is
 // an independent implementation of these rules and of the scores below.
 //
