@@ -25,6 +25,7 @@ const CommandEntry Commands[] = {
     {"validate", "Check log files against the log format without storing anything", runValidate},
     {"rejects", "List (or save) the records an import quarantined, with the reasons", runRejects},
     {"conflicts", "List records that arrived with a known id but different content", runConflicts},
+    {"diff", "Compare two interactions: scores, deltas and the responses' diff", runDiff},
 };
 
 QString overview()

@@ -56,5 +56,6 @@ int runStats(const QStringList &args, const QString &description);
 int runValidate(const QStringList &args, const QString &description);
 int runRejects(const QStringList &args, const QString &description);
 int runConflicts(const QStringList &args, const QString &description);
+int runDiff(const QStringList &args, const QString &description);
 
 } // namespace llmaudit::cli

@@ -101,6 +101,7 @@ enum StatementId {
     InsertReject,
     PageOfInteractions,
     InteractionAt,
+    InteractionById,
     SessionInteractions,
     StatementCount
 };
@@ -835,24 +836,28 @@ Result<std::vector<InteractionRow>> SqliteStore::rows(std::span<const qint64> id
     return list;
 }
 
+Result<std::optional<StoredInteraction>>
+SqliteStore::readOne(sqlite3_stmt *stmt, const std::function<void(sqlite3_stmt *)> &bind)
+{
+    sqlite3_reset(stmt);
+    bind(stmt);
+    std::optional<StoredInteraction> item;
+    const int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        item = storedInteraction(stmt);
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return std::unexpected(sqliteError(QStringLiteral("cannot read an interaction")));
+    return item;
+}
+
 Result<std::optional<StoredInteraction>> SqliteStore::interactionAt(qint64 rowId)
 {
     auto stmt = statement(InteractionAt, "SELECT id, document, original, source, ingested_ms "
                                          "FROM interactions WHERE id = ?1");
     if (!stmt)
         return std::unexpected(stmt.error());
-    sqlite3_stmt *s = *stmt;
-    sqlite3_reset(s);
-    sqlite3_bind_int64(s, 1, rowId);
-    std::optional<StoredInteraction> item;
-    const int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        item = storedInteraction(s);
-    sqlite3_reset(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return std::unexpected(
-            sqliteError(QStringLiteral("cannot read interaction %1").arg(rowId)));
-    return item;
+    return readOne(*stmt, [&](sqlite3_stmt *s) { sqlite3_bind_int64(s, 1, rowId); });
 }
 
 Result<std::vector<SessionSummary>> SqliteStore::sessions()
@@ -898,6 +903,15 @@ SqliteStore::sessionInteractions(const std::string &sessionId, int limit)
     if (rc != SQLITE_DONE)
         return std::unexpected(sqliteError(QStringLiteral("cannot read the session")));
     return list;
+}
+
+Result<std::optional<StoredInteraction>> SqliteStore::interaction(const std::string &interactionId)
+{
+    auto stmt = statement(InteractionById, "SELECT id, document, original, source, ingested_ms "
+                                           "FROM interactions WHERE interaction_id = ?1");
+    if (!stmt)
+        return std::unexpected(stmt.error());
+    return readOne(*stmt, [&](sqlite3_stmt *s) { bindText(s, 1, interactionId); });
 }
 
 } // namespace llmaudit

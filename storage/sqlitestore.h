@@ -41,12 +41,17 @@ public:
     Result<std::vector<StoredInteraction>> sessionInteractions(const std::string &sessionId,
                                                                int limit) override;
 
+    Result<std::optional<StoredInteraction>> interaction(const std::string &interactionId) override;
+
 private:
     SqliteStore(QString path, QString connectionName, Access access);
     Result<void> configure();
     Result<void> migrate();
     Result<sqlite3_stmt *> statement(int which, const char *sql);
     Error sqliteError(const QString &doing) const;
+    // Steps a prepared "id, document, original, source, ingested_ms" query for one row.
+    Result<std::optional<StoredInteraction>>
+    readOne(sqlite3_stmt *stmt, const std::function<void(sqlite3_stmt *)> &bind);
 
     QString m_path;
     QString m_connectionName;

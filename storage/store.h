@@ -173,6 +173,10 @@ public:
     virtual Result<std::vector<StoredInteraction>> sessionInteractions(const std::string &sessionId,
                                                                        int limit) = 0;
 
+    // The stored interaction with this interaction_id; nothing when there is none.
+    virtual Result<std::optional<StoredInteraction>>
+    interaction(const std::string &interactionId) = 0;
+
 Q_SIGNALS:
     // Emitted after a write that stored something, in the writing thread.
     void interactionsAdded(qint64 count);

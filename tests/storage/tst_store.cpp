@@ -369,6 +369,26 @@ private Q_SLOTS:
         QCOMPARE((*store)->stats()->interactions, 0);
     }
 
+    void findsOneInteractionById()
+    {
+        auto store = Store::open(path("byid.sqlite"));
+        QVERIFY(store);
+        std::vector<IncomingRecord> records{
+            incoming(record("id-1")), incoming(record("id-2", "Another prompt"), "b.jsonl:2")};
+        QVERIFY((*store)->write(records, {}));
+        auto found = (*store)->interaction("id-2");
+        QVERIFY(found);
+        QVERIFY(found->has_value());
+        QVERIFY(json::parse((*found)->document) == record("id-2", "Another prompt"));
+        QCOMPARE((*found)->source, std::string("b.jsonl:2"));
+        QVERIFY((*found)->rowId > 0);
+        for (const char *absent : {"id-3", "", "id-1' OR '1'='1", "ID-1"}) {
+            auto missing = (*store)->interaction(absent);
+            QVERIFY(missing);
+            QVERIFY2(!missing->has_value(), absent);
+        }
+    }
+
     void exportRoundTrips()
     {
         const QString file = path("export.sqlite");

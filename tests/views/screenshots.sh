@@ -7,3 +7,5 @@ out=${2:-$(dirname "$0")/../../docs/screenshots}
 export XDG_CONFIG_HOME=$(mktemp -d) # no remembered window geometry
 QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1600x1000x24" \
     "$build/tests/views/render_screenshots" "$out"
+QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1600x1000x24" \
+    "$build/tests/views/render_diffview" "$out"
