@@ -58,6 +58,7 @@ StoreReader::StoreReader(QString storePath, QObject *parent)
     qRegisterMetaType<std::vector<llmaudit::SessionSummary>>();
     qRegisterMetaType<std::vector<llmaudit::StoredInteraction>>();
     qRegisterMetaType<std::string>();
+    qRegisterMetaType<llmaudit::Comparison>();
     auto *worker = new Worker(this, m_storePath);
     worker->moveToThread(&m_thread);
     connect(this, &StoreReader::loadIds, worker, [this, worker](quint64 g) {
@@ -94,6 +95,21 @@ StoreReader::StoreReader(QString storePath, QObject *parent)
                         Q_EMIT sessionLoaded(g, session, std::move(turns));
                     });
             });
+    connect(this, &StoreReader::compare, worker, [this, worker](quint64 g, qint64 a, qint64 b) {
+        worker->run(
+            [&](Store &s) -> Result<Comparison> {
+                auto first = s.interactionAt(a);
+                if (!first)
+                    return std::unexpected(first.error());
+                auto second = s.interactionAt(b);
+                if (!second)
+                    return std::unexpected(second.error());
+                if (!*first || !*second)
+                    return fail(tr("One of the two interactions is no longer in the store."));
+                return compareDocuments((*first)->document, (*second)->document);
+            },
+            [&](Comparison comparison) { Q_EMIT compared(g, std::move(comparison)); });
+    });
     connect(&m_thread, &QThread::finished, worker, [worker] {
         worker->close(); // the connection is closed in the thread that opened it
         delete worker;

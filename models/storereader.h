@@ -3,6 +3,7 @@
 // Reads the store for the GUI on a worker thread: it owns its own connection there, and answers
 // requests by queued signals, so the GUI thread never waits on disk.
 
+#include "comparison.h"
 #include "store.h"
 
 #include <QObject>
@@ -32,6 +33,7 @@ Q_SIGNALS:
     void loadInteraction(quint64 generation, qint64 rowId);
     void loadSessions(quint64 generation);
     void loadSession(quint64 generation, std::string sessionId);
+    void compare(quint64 generation, qint64 rowIdA, qint64 rowIdB);
 
     // Answers (to the requester's thread).
     void idsLoaded(quint64 generation, std::vector<qint64> rowIds);
@@ -43,6 +45,7 @@ Q_SIGNALS:
     void sessionsLoaded(quint64 generation, std::vector<llmaudit::SessionSummary> sessions);
     void sessionLoaded(quint64 generation, std::string sessionId,
                        std::vector<llmaudit::StoredInteraction> turns);
+    void compared(quint64 generation, llmaudit::Comparison comparison);
     void failed(QString message);
 
 private:
@@ -57,3 +60,4 @@ Q_DECLARE_METATYPE(llmaudit::StoreStats)
 Q_DECLARE_METATYPE(std::optional<llmaudit::StoredInteraction>)
 Q_DECLARE_METATYPE(std::vector<llmaudit::SessionSummary>)
 Q_DECLARE_METATYPE(std::vector<llmaudit::StoredInteraction>)
+Q_DECLARE_METATYPE(llmaudit::Comparison)

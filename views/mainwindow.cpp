@@ -3,6 +3,7 @@
 #include "conversationview.h"
 #include "counted.h"
 #include "detailpane.h"
+#include "diffview.h"
 #include "importjob.h"
 #include "interactiontablemodel.h"
 #include "sessionlistmodel.h"
@@ -77,6 +78,8 @@ MainWindow::MainWindow(QWidget *parent)
     m_lowerTabs->setDocumentMode(true);
     m_lowerTabs->addTab(m_detail, tr("&Details"));
     m_lowerTabs->addTab(m_conversation, tr("&Conversation"));
+    m_diff = new DiffView(this);
+    m_lowerTabs->addTab(m_diff, tr("Co&mpare"));
     m_splitter = new QSplitter(Qt::Vertical, this);
     m_splitter->addWidget(m_table);
     m_splitter->addWidget(m_lowerTabs);
@@ -216,6 +219,10 @@ void MainWindow::createActions()
     });
     findSession->setShortcut(QKeySequence(tr("Ctrl+Shift+S")));
 
+    QAction *compare = go->addAction(tr("&Compare Selected"), this, &MainWindow::compareSelected);
+    compare->setShortcut(QKeySequence(tr("Ctrl+D")));
+    compare->setStatusTip(tr("Select two interactions, then compare their responses side by side"));
+
     QMenu *view = menuBar()->addMenu(tr("&View"));
     for (auto *dock : findChildren<QDockWidget *>())
         view->addAction(dock->toggleViewAction());
@@ -229,6 +236,9 @@ void MainWindow::createActions()
     QAction *conversation = view->addAction(
         tr("&Conversation"), this, [this] { m_lowerTabs->setCurrentWidget(m_conversation); });
     conversation->setShortcut(QKeySequence(tr("Alt+2")));
+    QAction *comparison =
+        view->addAction(tr("Co&mparison"), this, [this] { m_lowerTabs->setCurrentWidget(m_diff); });
+    comparison->setShortcut(QKeySequence(tr("Alt+3")));
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About"), this, [this] {
@@ -308,6 +318,14 @@ void MainWindow::openStore(const QString &path, const QStringList &seedFiles)
                     m_conversation->showTurnOf(m_selectedRowId);
                 Q_EMIT sessionShown(id);
             });
+    connect(m_reader, &StoreReader::compared, this,
+            [this](quint64 generation, const Comparison &comparison) {
+                if (generation != m_compareGeneration)
+                    return;
+                m_diff->setComparison(comparison);
+                m_lowerTabs->setCurrentWidget(m_diff);
+                Q_EMIT comparisonShown();
+            });
     if (isNew && !seedFiles.isEmpty()) {
         m_status->setText(tr("Creating the store with the sample logs…"));
         importFiles(seedFiles);
@@ -362,6 +380,23 @@ void MainWindow::showSession(const QString &sessionId)
         return;
     m_lowerTabs->setCurrentWidget(m_conversation);
     Q_EMIT m_reader->loadSession(++m_conversationGeneration, sessionId.toStdString());
+}
+
+void MainWindow::compareSelected()
+{
+    if (!m_model || !m_reader)
+        return;
+    const QModelIndexList rows = m_table->selectionModel()->selectedRows();
+    if (rows.size() != 2) {
+        statusBar()->showMessage(
+            tr("Select exactly two interactions to compare (Ctrl+click the second)."), 6000);
+        return;
+    }
+    // The table lists the newest first: the lower row is the older one, shown on the left.
+    const int older = std::max(rows[0].row(), rows[1].row());
+    const int newer = std::min(rows[0].row(), rows[1].row());
+    Q_EMIT m_reader->compare(++m_compareGeneration, m_model->rowIdAt(older),
+                             m_model->rowIdAt(newer));
 }
 
 void MainWindow::copySelectedRows()

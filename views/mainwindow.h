@@ -20,6 +20,7 @@ class QToolButton;
 namespace llmaudit {
 
 class ConversationView;
+class DiffView;
 class DetailPane;
 class ImportJob;
 class InteractionTableModel;
@@ -43,6 +44,7 @@ public:
     InteractionTableModel *model() const { return m_model; }
     DetailPane *detailPane() const { return m_detail; }
     ConversationView *conversation() const { return m_conversation; }
+    DiffView *diffView() const { return m_diff; }
     QTableView *sessionList() const { return m_sessionList; }
     QLineEdit *sessionSearch() const { return m_sessionSearch; }
 
@@ -51,11 +53,14 @@ public:
     // Selects the table row of this interaction (row id); false when it is not listed.
     bool selectInteraction(qint64 rowId);
     void showSession(const QString &sessionId);
+    // Compares the two selected interactions (the older one on the left) in the Compare tab.
+    void compareSelected();
 
 Q_SIGNALS:
     void importFinished(const llmaudit::ImportReport &report);
     void interactionShown(qint64 rowId); // the detail pane shows it
     void sessionShown(const QString &sessionId);
+    void comparisonShown();
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -89,6 +94,8 @@ private:
     QTabWidget *m_lowerTabs = nullptr;
     DetailPane *m_detail = nullptr;
     ConversationView *m_conversation = nullptr;
+    DiffView *m_diff = nullptr;
+    quint64 m_compareGeneration = 0;
     SessionListModel *m_sessions = nullptr;
     QSortFilterProxyModel *m_sessionFilter = nullptr;
     QTableView *m_sessionList = nullptr;

@@ -3,6 +3,7 @@
 
 #include "conversationview.h"
 #include "detailpane.h"
+#include "diffview.h"
 #include "importjob.h"
 #include "interactiontablemodel.h"
 #include "mainwindow.h"
@@ -184,6 +185,28 @@ private Q_SLOTS:
         QVERIFY(window.conversation()->showTurnOf(window.model()->rowIdAt(6)));
         window.sessionSearch()->setText(u"no such session <b>"_qs);
         QCOMPARE(window.sessionList()->model()->rowCount(), 0);
+
+        // Two rows selected: Compare shows the older response on the left.
+        // (Not selectRow(): after the Ctrl+Down above, it would extend the selection.)
+        window.table()->selectionModel()->select(window.model()->index(2, 0),
+                                                 QItemSelectionModel::ClearAndSelect |
+                                                     QItemSelectionModel::Rows);
+        window.table()->selectionModel()->select(
+            window.model()->index(7, 0), QItemSelectionModel::Select | QItemSelectionModel::Rows);
+        QSignalSpy compared(&window, &MainWindow::comparisonShown);
+        window.compareSelected();
+        QVERIFY(compared.wait(10000));
+        // What the store holds for those rows, read through a connection of the test's own.
+        auto store = Store::open(window.storePath());
+        QVERIFY(store);
+        auto responseOfRow = [&](int row) {
+            auto item = (*store)->interactionAt(window.model()->rowIdAt(row));
+            return item && *item ? nlohmann::json::parse((*item)->document)["response"].value(
+                                       "content", std::string())
+                                 : std::string("(missing)");
+        };
+        QCOMPARE(window.diffView()->diff().textA(), responseOfRow(7));
+        QCOMPARE(window.diffView()->diff().textB(), responseOfRow(2));
     }
 
     // New rows arriving (an import) keep the selected interaction selected.
