@@ -914,4 +914,105 @@ Result<std::optional<StoredInteraction>> SqliteStore::interaction(const std::str
     return readOne(*stmt, [&](sqlite3_stmt *s) { bindText(s, 1, interactionId); });
 }
 
+Result<Summary> SqliteStore::summary()
+{
+    // Every figure comes from an index where one exists (model, sensitivity, flagged, latency);
+    // only tokens over time read the table. `scope` is where a filter will narrow them down.
+    const QString scope = QStringLiteral("interactions");
+    QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
+    query.setForwardOnly(true);
+    auto run = [&](const QString &sql) -> Result<void> {
+        if (!query.exec(sql.arg(scope)))
+            return fail(QStringLiteral("cannot summarize the interactions: %1")
+                            .arg(query.lastError().text()),
+                        m_path);
+        return {};
+    };
+    Summary summary;
+    if (auto ok = run(QStringLiteral("SELECT count(*), total(flagged), total(total_tokens), "
+                                     "min(ts), max(ts), count(latency_ms) FROM %1"));
+        !ok)
+        return std::unexpected(ok.error());
+    query.next();
+    summary.interactions = query.value(0).toLongLong();
+    summary.flagged = query.value(1).toLongLong();
+    summary.totalTokens = query.value(2).toLongLong();
+    const int64_t first = query.value(3).toLongLong();
+    const int64_t last = query.value(4).toLongLong();
+    const qint64 withLatency = query.value(5).toLongLong();
+    if (summary.interactions == 0)
+        return summary;
+
+    if (auto ok = run(QStringLiteral("SELECT coalesce(model, ''), count(*) FROM %1 GROUP BY 1 "
+                                     "ORDER BY 2 DESC, 1"));
+        !ok)
+        return std::unexpected(ok.error());
+    while (query.next())
+        summary.byModel.push_back(
+            {query.value(0).toString().toStdString(), query.value(1).toLongLong()});
+
+    if (auto ok = run(QStringLiteral(
+            "SELECT sensitivity, count(*) FROM %1 GROUP BY 1 ORDER BY sensitivity IS NULL, 1"));
+        !ok)
+        return std::unexpected(ok.error());
+    while (query.next())
+        summary.bySensitivity.push_back(
+            {query.isNull(0)
+                 ? std::string()
+                 : std::string(toString(static_cast<Sensitivity>(query.value(0).toInt()))),
+             query.value(1).toLongLong()});
+
+    // Buckets [0, 1), [1, 2), [2, 4), [4, 8) ... ms, by the position of the highest bit.
+    if (auto ok = run(QStringLiteral(
+            "SELECT CASE WHEN latency_ms < 1 THEN 0 ELSE CAST(log2(latency_ms) AS INTEGER) + 1 "
+            "END AS b, count(*) FROM %1 WHERE latency_ms IS NOT NULL GROUP BY b ORDER BY b"));
+        !ok)
+        return std::unexpected(ok.error());
+    while (query.next()) {
+        const int bucket = query.value(0).toInt();
+        summary.latencyHistogram.push_back(
+            {bucket == 0 ? 0 : int64_t(1) << (bucket - 1), query.value(1).toLongLong(), 0});
+    }
+    auto percentile = [&](double p) -> Result<std::optional<int64_t>> {
+        const qint64 offset = std::min<qint64>(withLatency - 1, qint64(p * double(withLatency)));
+        if (withLatency == 0)
+            return std::nullopt;
+        query.prepare(QStringLiteral("SELECT latency_ms FROM %1 WHERE latency_ms IS NOT NULL "
+                                     "ORDER BY latency_ms LIMIT 1 OFFSET ?")
+                          .arg(scope));
+        query.addBindValue(offset);
+        if (!query.exec() || !query.next())
+            return fail(
+                QStringLiteral("cannot summarize latencies: %1").arg(query.lastError().text()),
+                m_path);
+        return query.value(0).toLongLong();
+    };
+    for (auto [p, target] :
+         {std::pair{0.50, &summary.latencyP50}, std::pair{0.95, &summary.latencyP95},
+          std::pair{0.99, &summary.latencyP99}}) {
+        auto value = percentile(p);
+        if (!value)
+            return std::unexpected(value.error());
+        *target = *value;
+    }
+
+    constexpr int64_t Hour = 3'600'000;
+    const int64_t span = last - first;
+    summary.timeBucketMs = span <= 3 * 24 * Hour     ? Hour
+                           : span <= 180 * 24 * Hour ? 24 * Hour
+                                                     : 7 * 24 * Hour;
+    query.prepare(QStringLiteral("SELECT (ts / ?1) * ?1 AS t, count(*), total(total_tokens) "
+                                 "FROM %1 GROUP BY t ORDER BY t")
+                      .arg(scope));
+    query.addBindValue(qint64(summary.timeBucketMs));
+    if (!query.exec())
+        return fail(
+            QStringLiteral("cannot summarize the interactions: %1").arg(query.lastError().text()),
+            m_path);
+    while (query.next())
+        summary.overTime.push_back({query.value(0).toLongLong(), query.value(1).toLongLong(),
+                                    query.value(2).toLongLong()});
+    return summary;
+}
+
 } // namespace llmaudit

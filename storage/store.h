@@ -85,6 +85,35 @@ struct InteractionRow
     std::optional<Sensitivity> sensitivity;
 };
 
+// Figures for the dashboard and report summaries.
+struct Summary
+{
+    struct Count
+    {
+        std::string key; // a model name, or a sensitivity level ("" when not given)
+        qint64 count = 0;
+    };
+    struct Bucket
+    {
+        int64_t fromMs = 0; // start of the bucket (time), or its lower bound (latency)
+        qint64 interactions = 0;
+        qint64 tokens = 0;
+    };
+
+    qint64 interactions = 0;
+    qint64 flagged = 0;
+    std::vector<Count> byModel;       // most used first
+    std::vector<Count> bySensitivity; // public .. restricted, then "" for records without one
+    // Latency: buckets bounded by powers of two (ms); percentiles over records that have one.
+    std::vector<Bucket> latencyHistogram;
+    std::optional<int64_t> latencyP50, latencyP95, latencyP99;
+    // Interactions and tokens per hour, day or week, whichever gives a readable number of
+    // buckets for the time span.
+    int64_t timeBucketMs = 0;
+    std::vector<Bucket> overTime;
+    qint64 totalTokens = 0;
+};
+
 // One session: its (first) user, size and time span.
 struct SessionSummary
 {
@@ -162,6 +191,9 @@ public:
     // Row ids of all interactions, newest first, and the table columns for some of them.
     virtual Result<std::vector<qint64>> rowIds() = 0;
     virtual Result<std::vector<InteractionRow>> rows(std::span<const qint64> rowIds) = 0;
+
+    // Dashboard figures over all interactions.
+    virtual Result<Summary> summary() = 0;
 
     // One interaction by row id (for the detail pane); nullopt when there is none.
     virtual Result<std::optional<StoredInteraction>> interactionAt(qint64 rowId) = 0;
