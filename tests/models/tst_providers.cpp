@@ -142,6 +142,7 @@ private Q_SLOTS:
     void requestBodies_data();
     void requestBodies();
     void extraParameters();
+    void anthropicBaseUrlWithVersion();
 
     void retries_data();
     void retries();
@@ -458,6 +459,17 @@ void TestProviders::extraParameters()
         QVERIFY(outcome.result.failure->error.message.contains(u"\"messages\""_s));
         QCOMPARE(m_server.receivedRequests().size(), before);
     }
+}
+
+void TestProviders::anthropicBaseUrlWithVersion()
+{
+    // Anthropic's SDKs take the host; a base_url copied with /v1 must reach the same endpoint.
+    ProviderConfig c = config(ProviderKind::Anthropic);
+    c.baseUrl.setPath(u"/v1/"_s);
+    auto provider = LlmProvider::create(c);
+    const Outcome outcome = run(*provider, auditQuestion(false));
+    QVERIFY2(outcome.result.ok(), qPrintable(failureText(outcome.result)));
+    QCOMPARE(lastReceived().value(u"path").toString(), u"/v1/messages"_s);
 }
 
 // --- Retries and failures -------------------------------------------------------------------
