@@ -24,6 +24,10 @@ PACKAGES=(
     desktop-file-utils appstream shared-mime-info dpkg-dev file xvfb xauth
 )
 
+# The SDK conformance test of the fake LLM server needs Node and npm; a Node that is already
+# installed (from NodeSource, say, whose package conflicts with Debian's npm) is kept.
+command -v node >/dev/null || PACKAGES+=(nodejs npm)
+
 install_missing() {
     local missing=()
     for p in "${PACKAGES[@]}"; do
