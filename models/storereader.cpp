@@ -59,6 +59,7 @@ StoreReader::StoreReader(QString storePath, QObject *parent)
     qRegisterMetaType<std::vector<llmaudit::StoredInteraction>>();
     qRegisterMetaType<std::string>();
     qRegisterMetaType<llmaudit::Comparison>();
+    qRegisterMetaType<llmaudit::Summary>();
     auto *worker = new Worker(this, m_storePath);
     worker->moveToThread(&m_thread);
     connect(this, &StoreReader::loadIds, worker, [this, worker](quint64 g) {
@@ -109,6 +110,10 @@ StoreReader::StoreReader(QString storePath, QObject *parent)
                 return compareDocuments((*first)->document, (*second)->document);
             },
             [&](Comparison comparison) { Q_EMIT compared(g, std::move(comparison)); });
+    });
+    connect(this, &StoreReader::loadSummary, worker, [this, worker](quint64 g) {
+        worker->run([](Store &s) { return s.summary(); },
+                    [&](Summary summary) { Q_EMIT summaryLoaded(g, std::move(summary)); });
     });
     connect(&m_thread, &QThread::finished, worker, [worker] {
         worker->close(); // the connection is closed in the thread that opened it

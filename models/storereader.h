@@ -34,6 +34,7 @@ Q_SIGNALS:
     void loadSessions(quint64 generation);
     void loadSession(quint64 generation, std::string sessionId);
     void compare(quint64 generation, qint64 rowIdA, qint64 rowIdB);
+    void loadSummary(quint64 generation);
 
     // Answers (to the requester's thread).
     void idsLoaded(quint64 generation, std::vector<qint64> rowIds);
@@ -46,6 +47,7 @@ Q_SIGNALS:
     void sessionLoaded(quint64 generation, std::string sessionId,
                        std::vector<llmaudit::StoredInteraction> turns);
     void compared(quint64 generation, llmaudit::Comparison comparison);
+    void summaryLoaded(quint64 generation, llmaudit::Summary summary);
     void failed(QString message);
 
 private:
@@ -61,3 +63,4 @@ Q_DECLARE_METATYPE(std::optional<llmaudit::StoredInteraction>)
 Q_DECLARE_METATYPE(std::vector<llmaudit::SessionSummary>)
 Q_DECLARE_METATYPE(std::vector<llmaudit::StoredInteraction>)
 Q_DECLARE_METATYPE(llmaudit::Comparison)
+Q_DECLARE_METATYPE(llmaudit::Summary)

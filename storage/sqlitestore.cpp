@@ -962,17 +962,20 @@ Result<Summary> SqliteStore::summary()
                  : std::string(toString(static_cast<Sensitivity>(query.value(0).toInt()))),
              query.value(1).toLongLong()});
 
-    // Buckets [0, 1), [1, 2), [2, 4), [4, 8) ... ms, by the position of the highest bit.
-    if (auto ok = run(QStringLiteral(
-            "SELECT CASE WHEN latency_ms < 1 THEN 0 ELSE CAST(log2(latency_ms) AS INTEGER) + 1 "
-            "END AS b, count(*) FROM %1 WHERE latency_ms IS NOT NULL GROUP BY b ORDER BY b"));
+    // The bucket bounds are this program's constants, not input: they may be SQL text.
+    QString bucket = QStringLiteral("CASE");
+    const auto &bounds = Summary::LatencyBucketsMs;
+    for (size_t i = 1; i < std::size(bounds); ++i)
+        bucket += QStringLiteral(" WHEN latency_ms < %1 THEN %2").arg(bounds[i]).arg(bounds[i - 1]);
+    bucket += QStringLiteral(" ELSE %1 END").arg(bounds[std::size(bounds) - 1]);
+    if (auto ok = run(QStringLiteral("SELECT %2 AS b, count(*) FROM %1 WHERE latency_ms IS NOT "
+                                     "NULL GROUP BY b ORDER BY b")
+                          .arg(QStringLiteral("%1"), bucket));
         !ok)
         return std::unexpected(ok.error());
-    while (query.next()) {
-        const int bucket = query.value(0).toInt();
+    while (query.next())
         summary.latencyHistogram.push_back(
-            {bucket == 0 ? 0 : int64_t(1) << (bucket - 1), query.value(1).toLongLong(), 0});
-    }
+            {query.value(0).toLongLong(), query.value(1).toLongLong(), 0});
     auto percentile = [&](double p) -> Result<std::optional<int64_t>> {
         const qint64 offset = std::min<qint64>(withLatency - 1, qint64(p * double(withLatency)));
         if (withLatency == 0)
@@ -1001,9 +1004,10 @@ Result<Summary> SqliteStore::summary()
     summary.timeBucketMs = span <= 3 * 24 * Hour     ? Hour
                            : span <= 180 * 24 * Hour ? 24 * Hour
                                                      : 7 * 24 * Hour;
-    query.prepare(QStringLiteral("SELECT (ts / ?1) * ?1 AS t, count(*), total(total_tokens) "
+    query.prepare(QStringLiteral("SELECT (ts / ?) * ? AS t, count(*), total(total_tokens) "
                                  "FROM %1 GROUP BY t ORDER BY t")
                       .arg(scope));
+    query.addBindValue(qint64(summary.timeBucketMs));
     query.addBindValue(qint64(summary.timeBucketMs));
     if (!query.exec())
         return fail(

@@ -104,7 +104,10 @@ struct Summary
     qint64 flagged = 0;
     std::vector<Count> byModel;       // most used first
     std::vector<Count> bySensitivity; // public .. restricted, then "" for records without one
-    // Latency: buckets bounded by powers of two (ms); percentiles over records that have one.
+    // Latency: counts in the buckets that start at LatencyBucketsMs (those with any records);
+    // percentiles over the records that have a latency.
+    static constexpr int64_t LatencyBucketsMs[] = {
+        0, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 30000, 60000, 120000};
     std::vector<Bucket> latencyHistogram;
     std::optional<int64_t> latencyP50, latencyP95, latencyP99;
     // Interactions and tokens per hour, day or week, whichever gives a readable number of

@@ -2,6 +2,7 @@
 
 #include "conversationview.h"
 #include "counted.h"
+#include "dashboardview.h"
 #include "detailpane.h"
 #include "diffview.h"
 #include "importjob.h"
@@ -86,7 +87,16 @@ MainWindow::MainWindow(QWidget *parent)
     m_splitter->setStretchFactor(0, 3);
     m_splitter->setStretchFactor(1, 2);
     m_splitter->setChildrenCollapsible(false);
-    setCentralWidget(m_splitter);
+    m_dashboard = new DashboardView(this);
+    m_mainTabs = new QTabWidget(this);
+    m_mainTabs->setDocumentMode(true);
+    m_mainTabs->addTab(m_splitter, tr("Interactions"));
+    m_mainTabs->addTab(m_dashboard, tr("Dashboard"));
+    connect(m_mainTabs, &QTabWidget::currentChanged, this, [this] {
+        if (m_mainTabs->currentWidget() == m_dashboard && m_dashboardStale)
+            showDashboard();
+    });
+    setCentralWidget(m_mainTabs);
     connect(m_detail, &DetailPane::copied, this, [this](const QString &what) {
         statusBar()->showMessage(tr("Copied the %1.").arg(what), 4000);
     });
@@ -239,6 +249,12 @@ void MainWindow::createActions()
     QAction *comparison =
         view->addAction(tr("Co&mparison"), this, [this] { m_lowerTabs->setCurrentWidget(m_diff); });
     comparison->setShortcut(QKeySequence(tr("Alt+3")));
+    view->addSeparator();
+    QAction *interactions = view->addAction(tr("&Interactions"), this,
+                                            [this] { m_mainTabs->setCurrentWidget(m_splitter); });
+    interactions->setShortcut(QKeySequence(tr("Ctrl+1")));
+    QAction *dashboard = view->addAction(tr("Das&hboard"), this, &MainWindow::showDashboardTab);
+    dashboard->setShortcut(QKeySequence(tr("Ctrl+2")));
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About"), this, [this] {
@@ -326,6 +342,16 @@ void MainWindow::openStore(const QString &path, const QStringList &seedFiles)
                 m_lowerTabs->setCurrentWidget(m_diff);
                 Q_EMIT comparisonShown();
             });
+    connect(m_reader, &StoreReader::summaryLoaded, this,
+            [this](quint64 generation, const Summary &summary) {
+                if (generation != m_summaryGeneration)
+                    return;
+                m_dashboard->setSummary(summary);
+                Q_EMIT dashboardShown();
+            });
+    m_dashboardStale = true;
+    if (m_mainTabs->currentWidget() == m_dashboard)
+        showDashboard();
     if (isNew && !seedFiles.isEmpty()) {
         m_status->setText(tr("Creating the store with the sample logs…"));
         importFiles(seedFiles);
@@ -380,6 +406,23 @@ void MainWindow::showSession(const QString &sessionId)
         return;
     m_lowerTabs->setCurrentWidget(m_conversation);
     Q_EMIT m_reader->loadSession(++m_conversationGeneration, sessionId.toStdString());
+}
+
+void MainWindow::showDashboard()
+{
+    if (!m_reader)
+        return;
+    m_dashboardStale = false;
+    m_dashboard->showLoading();
+    Q_EMIT m_reader->loadSummary(++m_summaryGeneration);
+}
+
+void MainWindow::showDashboardTab()
+{
+    if (m_mainTabs->currentWidget() == m_dashboard)
+        showDashboard();
+    else
+        m_mainTabs->setCurrentWidget(m_dashboard); // refreshes it when stale
 }
 
 void MainWindow::compareSelected()
@@ -535,6 +578,9 @@ void MainWindow::importFiles(const QStringList &files)
         m_cancel->hide();
         m_model->reload();
         Q_EMIT m_reader->loadSessions(++m_sessionsGeneration);
+        m_dashboardStale = true;
+        if (m_mainTabs->currentWidget() == m_dashboard)
+            showDashboard();
         showImportResult(report);
         m_import->deleteLater();
         Q_EMIT importFinished(report);

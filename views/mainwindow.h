@@ -20,6 +20,7 @@ class QToolButton;
 namespace llmaudit {
 
 class ConversationView;
+class DashboardView;
 class DiffView;
 class DetailPane;
 class ImportJob;
@@ -45,6 +46,9 @@ public:
     DetailPane *detailPane() const { return m_detail; }
     ConversationView *conversation() const { return m_conversation; }
     DiffView *diffView() const { return m_diff; }
+    DashboardView *dashboard() const { return m_dashboard; }
+    void showDashboard();    // computes the figures again
+    void showDashboardTab(); // brings the dashboard forward
     QTableView *sessionList() const { return m_sessionList; }
     QLineEdit *sessionSearch() const { return m_sessionSearch; }
 
@@ -61,6 +65,7 @@ Q_SIGNALS:
     void interactionShown(qint64 rowId); // the detail pane shows it
     void sessionShown(const QString &sessionId);
     void comparisonShown();
+    void dashboardShown();
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -95,6 +100,10 @@ private:
     DetailPane *m_detail = nullptr;
     ConversationView *m_conversation = nullptr;
     DiffView *m_diff = nullptr;
+    QTabWidget *m_mainTabs = nullptr;
+    DashboardView *m_dashboard = nullptr;
+    quint64 m_summaryGeneration = 0;
+    bool m_dashboardStale = true;
     quint64 m_compareGeneration = 0;
     SessionListModel *m_sessions = nullptr;
     QSortFilterProxyModel *m_sessionFilter = nullptr;

@@ -97,6 +97,79 @@ private Q_SLOTS:
         QCOMPARE(scalar(file, "PRAGMA user_version"), SqliteStore::SchemaVersion);
     }
 
+    // The dashboard's figures, against values worked out here from the records themselves.
+    void summaryFigures()
+    {
+        auto store = Store::open(path("summary.sqlite"));
+        QVERIFY(store);
+        auto empty = (*store)->summary();
+        QVERIFY2(empty, empty ? "" : qPrintable(empty.error().toString()));
+        QCOMPARE(empty->interactions, 0);
+
+        std::vector<IncomingRecord> batch;
+        std::vector<int64_t> latencies;
+        std::map<std::string, qint64> models;
+        qint64 flagged = 0;
+        qint64 tokens = 0;
+        const char *levels[] = {"public", "internal", "confidential", "restricted", nullptr};
+        std::map<std::string, qint64> sensitivity;
+        for (int i = 0; i < 200; ++i) {
+            json r = record("sum-" + std::to_string(i));
+            const int64_t latency = (i * 37) % 5000 + 1;
+            r["metrics"]["latency_ms"] = latency;
+            r["metrics"]["total_tokens"] = i;
+            r["request"]["parameters"]["model"] = i % 3 == 0 ? "m-a" : (i % 3 == 1 ? "m-b" : "m-c");
+            r["evaluation"]["flagged"] = i % 7 == 0;
+            r["timestamp"] = LogSchema::formatDateTime(1767607200000 + int64_t(i) * 3'600'000);
+            if (const char *level = levels[i % 5])
+                r["security"] = {{"sensitivity_level", level}};
+            latencies.push_back(latency);
+            ++models[r["request"]["parameters"]["model"]];
+            flagged += i % 7 == 0;
+            tokens += i;
+            ++sensitivity[levels[i % 5] ? levels[i % 5] : ""];
+            batch.push_back(incoming(r));
+        }
+        QVERIFY((*store)->write(batch, {}));
+        auto summary = (*store)->summary();
+        QVERIFY2(summary, summary ? "" : qPrintable(summary.error().toString()));
+        QCOMPARE(summary->interactions, 200);
+        QCOMPARE(summary->flagged, flagged);
+        QCOMPARE(summary->totalTokens, tokens);
+        QCOMPARE(summary->byModel.size(), size_t(3));
+        for (const auto &c : summary->byModel)
+            QCOMPARE(c.count, models[c.key]);
+        QCOMPARE(summary->bySensitivity.size(), size_t(5));
+        QCOMPARE(summary->bySensitivity.back().key, "");
+        for (const auto &c : summary->bySensitivity)
+            QCOMPARE(c.count, sensitivity[c.key]);
+        std::sort(latencies.begin(), latencies.end());
+        QCOMPARE(*summary->latencyP50, latencies[100]);
+        QCOMPARE(*summary->latencyP95, latencies[190]);
+        QCOMPARE(*summary->latencyP99, latencies[198]);
+        qint64 histogramTotal = 0;
+        for (const auto &b : summary->latencyHistogram) {
+            // Every latency from this bound up to the next.
+            const auto *bound = std::find(std::begin(Summary::LatencyBucketsMs),
+                                          std::end(Summary::LatencyBucketsMs), b.fromMs);
+            QVERIFY(bound != std::end(Summary::LatencyBucketsMs));
+            const int64_t upTo =
+                bound + 1 == std::end(Summary::LatencyBucketsMs) ? INT64_MAX : *(bound + 1);
+            const auto inBucket = std::count_if(latencies.begin(), latencies.end(), [&](int64_t l) {
+                return l >= b.fromMs && l < upTo;
+            });
+            QCOMPARE(b.interactions, qint64(inBucket));
+            histogramTotal += b.interactions;
+        }
+        QCOMPARE(histogramTotal, 200);
+        // 200 hours: buckets of a day.
+        QCOMPARE(summary->timeBucketMs, 86'400'000);
+        qint64 overTime = 0;
+        for (const auto &b : summary->overTime)
+            overTime += b.interactions;
+        QCOMPARE(overTime, 200);
+    }
+
     // One interaction by row id, the sessions with their spans, and one session in time order.
     void sessionsAndConversations()
     {

@@ -76,5 +76,10 @@ int main(int argc, char **argv)
     window.sessionList()->selectRow(1);
     if (!waitFor([&] { return sessionShown; }) || !save(QStringLiteral("conversation.png")))
         return 1;
+    bool dashboardShown = false;
+    QObject::connect(&window, &MainWindow::dashboardShown, [&] { dashboardShown = true; });
+    window.showDashboardTab();
+    if (!waitFor([&] { return dashboardShown; }) || !save(QStringLiteral("dashboard.png")))
+        return 1;
     return 0;
 }

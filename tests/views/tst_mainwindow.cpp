@@ -2,6 +2,7 @@
 // an import from the window that shows new rows without reopening.
 
 #include "conversationview.h"
+#include "dashboardview.h"
 #include "detailpane.h"
 #include "diffview.h"
 #include "importjob.h"
@@ -74,6 +75,13 @@ private Q_SLOTS:
             model->index(last, InteractionTableModel::Model).data().toString() != u"…", 10000);
         // Newest first.
         QVERIFY(model->index(0, 0).data().toString() >= model->index(last, 0).data().toString());
+
+        // The dashboard counts what the file holds.
+        QSignalSpy dashboard(&window, &MainWindow::dashboardShown);
+        window.showDashboardTab();
+        QVERIFY(dashboard.wait(10000));
+        QCOMPARE(window.dashboard()->summary().interactions, expected);
+        QCOMPARE(window.dashboard()->figure(u"Interactions"_qs), QLocale().toString(expected));
     }
 
     void importFromTheWindowAddsRows()
