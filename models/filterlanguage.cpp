@@ -16,7 +16,7 @@ namespace llmaudit {
 namespace {
 
 constexpr qsizetype MaxLength = 1'000'000;
-constexpr int MaxDepth = 100;
+constexpr int MaxDepth = 48;
 
 QString quote(QStringView text)
 {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <functional>
 
 namespace llmaudit {
 
@@ -119,22 +120,25 @@ bool isNumber(const FilterValue &v)
 class Generator
 {
 public:
-    Generator(int64_t nowMs, int firstParam)
+    explicit Generator(int64_t nowMs)
         : m_now(nowMs)
-        , m_first(firstParam)
     {}
 
     std::string node(const FilterNode &n, int depth = 0);
+    SqlCondition finish(const std::string &text);
 
     std::vector<SqlValue> params;
     std::optional<QString> error;
 
 private:
-    // Numbered placeholders: the order in which the SQL text is put together does not matter.
+    // A marker that finish() turns into a plain `?` and puts the value in the order of the text,
+    // so the order in which the text is put together does not matter. (Numbered ?NNN would do
+    // that too, but SQLite 3.40 takes quadratic time to prepare thousands of them.) The SQL
+    // around the markers is our own fixed text: a marker byte cannot come from elsewhere.
     std::string param(SqlValue v)
     {
         params.push_back(std::move(v));
-        return "?" + std::to_string(m_first + int(params.size()) - 1);
+        return "\x01" + std::to_string(params.size() - 1) + "\x02";
     }
     std::string malformed(const char *what)
     {
@@ -166,7 +170,6 @@ private:
     }
 
     int64_t m_now;
-    int m_first;
     int m_aliases = 0;
 };
 
@@ -186,14 +189,34 @@ SqlValue Generator::sqlValue(const FilterValue &v)
     return int64_t(0);
 }
 
-// Balanced: a long chain of `or` stays a shallow expression tree (SQLite limits its depth).
+// Flat runs of at most 64 terms, grouped: SQLite's parser has a small fixed stack (a right-nested
+// chain of 30 parentheses overflows it) and its expression trees a depth limit of 1000 (a flat
+// chain of 5000 terms exceeds it). Runs of 64, grouped by 64, stay well inside both.
 std::string Generator::combine(const std::vector<std::string> &parts, size_t from, size_t to,
                                const char *op)
 {
+    constexpr size_t Run = 64;
     if (to - from == 1)
         return parts[from];
-    const size_t middle = from + (to - from) / 2;
-    return "(" + combine(parts, from, middle, op) + op + combine(parts, middle, to, op) + ")";
+    if (to - from <= Run) {
+        std::string text = "(";
+        for (size_t i = from; i < to; ++i)
+            text += (i > from ? op : "") + parts[i];
+        return text + ")";
+    }
+    std::vector<std::string> groups;
+    for (size_t start = from; start < to; start += Run)
+        groups.push_back(combine(parts, start, std::min(to, start + Run), op));
+    return combine(groups, 0, groups.size(), op);
+}
+
+// How deeply a node nests and/or/not.
+int nesting(const FilterNode &n)
+{
+    int deepest = 0;
+    for (const auto &child : n.children)
+        deepest = std::max(deepest, nesting(child) + 1);
+    return deepest;
 }
 
 std::string Generator::node(const FilterNode &n, int depth)
@@ -205,18 +228,25 @@ std::string Generator::node(const FilterNode &n, int depth)
     case FilterNode::Kind::Or: {
         if (n.children.empty())
             return malformed("an empty and/or");
-        std::vector<std::string> parts;
-        parts.reserve(n.children.size());
+        // The most deeply nested operand first: while SQLite parses it, only the opening
+        // parentheses are on its parser stack, not "x AND (" for every level.
+        std::vector<const FilterNode *> children;
         for (const auto &child : n.children)
-            parts.push_back(node(child, depth + 1));
+            children.push_back(&child);
+        std::ranges::stable_sort(children, std::greater<>(),
+                                 [](const FilterNode *c) { return nesting(*c); });
+        std::vector<std::string> parts;
+        parts.reserve(children.size());
+        for (const FilterNode *child : children)
+            parts.push_back(node(*child, depth + 1));
         return combine(parts, 0, parts.size(), n.kind == FilterNode::Kind::And ? " AND " : " OR ");
     }
     case FilterNode::Kind::Not:
         if (n.children.size() != 1)
             return malformed("'not' needs one operand");
-        // A comparison on an absent field is NULL in SQL; it is false in a filter, and so
-        // its negation is true.
-        return "NOT coalesce(" + node(n.children.front(), depth + 1) + ", 0)";
+        // A comparison on an absent field is NULL in SQL; it is false in a filter, and so its
+        // negation is true: NULL IS NOT 1 holds. (Conditions are 1, 0 or NULL.)
+        return "(" + node(n.children.front(), depth + 1) + ") IS NOT 1";
     case FilterNode::Kind::Exists:
         return exists(n);
     case FilterNode::Kind::FullText:
@@ -490,19 +520,36 @@ std::string Generator::compare(const FilterNode &n)
     return jsonEachCompare(n);
 }
 
+SqlCondition Generator::finish(const std::string &text)
+{
+    SqlCondition condition;
+    condition.sql.reserve(text.size());
+    condition.params.reserve(params.size());
+    for (size_t i = 0; i < text.size(); ++i) {
+        if (text[i] != '\x01') {
+            condition.sql += text[i];
+            continue;
+        }
+        const size_t end = text.find('\x02', i);
+        const size_t index = std::stoul(text.substr(i + 1, end - i - 1));
+        condition.sql += '?';
+        condition.params.push_back(params[index]);
+        i = end;
+    }
+    return condition;
+}
+
 } // namespace
 
-Result<SqlCondition> sqliteCondition(const FilterExpr &filter, int64_t nowMs, int firstParam)
+Result<SqlCondition> sqliteCondition(const FilterExpr &filter, int64_t nowMs)
 {
     if (!filter.root)
         return SqlCondition{"1", {}};
-    Generator generator(filter.nowMs.value_or(nowMs), firstParam);
-    SqlCondition condition;
-    condition.sql = generator.node(*filter.root);
+    Generator generator(filter.nowMs.value_or(nowMs));
+    const std::string text = generator.node(*filter.root);
     if (generator.error)
         return fail(*generator.error);
-    condition.params = std::move(generator.params);
-    return condition;
+    return generator.finish(text);
 }
 
 void bindSqlValues(sqlite3_stmt *stmt, int first, const std::vector<SqlValue> &params)

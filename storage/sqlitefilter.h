@@ -20,10 +20,11 @@ namespace llmaudit {
 
 using SqlValue = std::variant<int64_t, double, std::string>;
 
-// A condition on rows of `interactions`, to put after WHERE. Its placeholders are numbered
-// (?N) from the firstParam given to sqliteCondition(): params[i] is parameter firstParam + i.
-// Column references are qualified (interactions.id), so the condition may sit in a query with
-// other tables or table-valued functions.
+// A condition on rows of `interactions`, to put after WHERE. Its placeholders are plain `?`, and
+// params holds their values in the order they appear in the text: with N parameters before the
+// condition in a statement, params[i] is parameter N + 1 + i. Column references are qualified
+// (interactions.id), so the condition may sit in a query with other tables or table-valued
+// functions.
 struct SqlCondition
 {
     std::string sql;
@@ -32,7 +33,7 @@ struct SqlCondition
 
 // The condition for `filter`, `nowMs` standing for the moment the query runs unless the filter
 // fixes it. "1" for a filter that matches everything.
-Result<SqlCondition> sqliteCondition(const FilterExpr &filter, int64_t nowMs, int firstParam = 1);
+Result<SqlCondition> sqliteCondition(const FilterExpr &filter, int64_t nowMs);
 
 // Binds a condition's params to `stmt`: params[i] to parameter number first + i.
 void bindSqlValues(sqlite3_stmt *stmt, int first, const std::vector<SqlValue> &params);
