@@ -367,9 +367,9 @@ private Q_SLOTS:
         auto nested = compileFilter(deep);
         QVERIFY(!nested);
         QVERIFY(nested.error().message.contains(u"nested too deeply"));
-        QCOMPARE(nested.error().offset, qsizetype(100));
+        QCOMPARE(nested.error().offset, qsizetype(48)); // the 49th level
         QVERIFY(!compileFilter(QString(100000, u'!') + u"flagged"_qs));
-        QVERIFY(compileFilter(QString(99, u'(') + u"flagged"_qs + QString(99, u')')));
+        QVERIFY(compileFilter(QString(48, u'(') + u"flagged"_qs + QString(48, u')')));
 
         // A NUL character in the text.
         QString withNul = u"user_id == \"a"_qs;
