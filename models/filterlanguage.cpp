@@ -1027,7 +1027,8 @@ struct Catalogue
     QStringList names; // every name a field can be written as, for suggestions
 };
 
-void listFields(Catalogue &c, const SchemaNode &node, const std::string &path)
+// `insideList`: the fields are those of the items of a list (each record has several values).
+void listFields(Catalogue &c, const SchemaNode &node, const std::string &path, bool insideList)
 {
     for (const auto &key : node.order) {
         const SchemaNode &child = *node.fields.at(key);
@@ -1035,7 +1036,7 @@ void listFields(Catalogue &c, const SchemaNode &node, const std::string &path)
         FilterFieldInfo info;
         info.name = QString::fromStdString(childPath);
         info.type = child.type;
-        info.list = child.list && child.type != FilterType::Object;
+        info.list = (insideList || child.list) && child.type != FilterType::Object;
         info.declared = child.declared;
         info.fullText = fullTextColumnsOf(childPath) != 0;
         info.enumNames = child.enumNames;
@@ -1043,7 +1044,7 @@ void listFields(Catalogue &c, const SchemaNode &node, const std::string &path)
         c.fields.push_back(info);
         const SchemaNode *inner = child.list ? child.items.get() : &child;
         if (inner && !inner->order.empty())
-            listFields(c, *inner, childPath);
+            listFields(c, *inner, childPath, insideList || child.list);
         // The common fields under an open object, after it.
         for (const Hint &hint : s_hints) {
             const std::string hintPath = hint.path;
@@ -1084,7 +1085,7 @@ const Catalogue &catalogue()
         model.description = QStringLiteral("The model that answered: response.model, else "
                                            "request.parameters.model");
         c.fields.push_back(model);
-        listFields(c, *c.root, {});
+        listFields(c, *c.root, {}, false);
         for (const Alias &alias : s_aliases) {
             c.aliases[alias.name] = alias.target;
             for (auto &field : c.fields)

@@ -117,6 +117,31 @@ bool isNumber(const FilterValue &v)
     return std::holds_alternative<int64_t>(v) || std::holds_alternative<double>(v);
 }
 
+// Whether every value of a comparison (its value, or each member and bound of its set) fits.
+template<class Fits>
+bool allValues(const FilterNode &n, const Fits &fits)
+{
+    if (n.op != FilterOp::In)
+        return fits(n.value);
+    return std::ranges::all_of(n.set, [&](const FilterSetItem &item) {
+        return fits(item.from) && (!item.to || fits(*item.to));
+    });
+}
+
+// A path cut at its lists: {"request", "context", "[]", "source"} is {{request, context},
+// {source}}; json_each walks from one part to the next through the items.
+std::vector<std::vector<std::string>> partsOf(const std::vector<std::string> &path)
+{
+    std::vector<std::vector<std::string>> parts(1);
+    for (const auto &key : path) {
+        if (key == "[]")
+            parts.emplace_back();
+        else
+            parts.back().push_back(key);
+    }
+    return parts;
+}
+
 class Generator
 {
 public:
@@ -266,14 +291,7 @@ std::string Generator::exists(const FilterNode &n)
         return "interactions." + std::string(c->column) + " IS NOT NULL";
     if (f.path.empty())
         return malformed("a field without a path");
-    // Split at the lists: the chain of json_each walks through their items.
-    std::vector<std::vector<std::string>> groups(1);
-    for (const auto &key : f.path) {
-        if (key == "[]")
-            groups.emplace_back();
-        else
-            groups.back().push_back(key);
-    }
+    const auto groups = partsOf(f.path);
     if (groups.size() == 1)
         return "coalesce(json_type(llmaudit_json(interactions.document), " +
                param(jsonPath(groups[0])) + "), 'null') <> 'null'";
@@ -413,13 +431,7 @@ std::string Generator::inSet(const Operand &operand, const FilterNode &n, bool e
 std::string Generator::jsonEachCompare(const FilterNode &n)
 {
     const FilterField &f = n.field;
-    std::vector<std::vector<std::string>> groups(1);
-    for (const auto &key : f.path) {
-        if (key == "[]")
-            groups.emplace_back();
-        else
-            groups.back().push_back(key);
-    }
+    auto groups = partsOf(f.path);
     if (groups.back().empty() && groups.size() > 1)
         groups.pop_back(); // "tags[]" is "tags": the leaf's items are walked anyway
     auto chain = [&](std::string &leaf) {
@@ -486,18 +498,22 @@ std::string Generator::jsonEachCompare(const FilterNode &n)
 std::string Generator::compare(const FilterNode &n)
 {
     const FilterField &f = n.field;
-    if (n.op == FilterOp::In
-            ? false
-            : std::holds_alternative<FilterTime>(n.value) && f.type != FilterType::Time)
-        return malformed("a time for a field that is not the timestamp");
+    const bool times =
+        allValues(n, [](const FilterValue &v) { return std::holds_alternative<FilterTime>(v); });
+    const bool noTimes =
+        allValues(n, [](const FilterValue &v) { return !std::holds_alternative<FilterTime>(v); });
+    if (f.type == FilterType::Time ? !times : !noTimes)
+        return malformed("times compared with a field that is not the timestamp, or the "
+                         "timestamp with something else");
     if (const ColumnField *c = columnFor(f)) {
         const std::string column = "interactions." + std::string(c->column);
         auto operand = [&] { return column; };
         const bool enumAsIndex = c->kind == ColumnKind::EnumIndex;
-        if (c->kind == ColumnKind::TimeMs && n.op != FilterOp::In &&
-            !std::holds_alternative<FilterTime>(n.value))
+        if (c->kind == ColumnKind::TimeMs && !times)
             return malformed("the timestamp compared with something else than a time");
-        if (enumAsIndex && n.op != FilterOp::In && !std::holds_alternative<FilterEnumItem>(n.value))
+        if (enumAsIndex && !allValues(n, [](const FilterValue &v) {
+                return std::holds_alternative<FilterEnumItem>(v);
+            }))
             return malformed("an enum compared with something else than one of its names");
         if (n.op == FilterOp::In)
             return inSet(operand, n, enumAsIndex);

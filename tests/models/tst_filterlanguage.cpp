@@ -322,6 +322,9 @@ private Q_SLOTS:
         QVERIFY(find("text") && find("text")->fullText);
         QVERIFY(find("request.prompt")->fullText);
         QVERIFY(find("tags")->list);
+        QVERIFY(find("request.context.source")->list);
+        QVERIFY(!find("request.context")->list); // objects: only presence applies
+        QVERIFY(!find("user_id")->list);
         QCOMPARE(find("security.sensitivity_level")->enumNames.size(), qsizetype(4));
         QVERIFY(find("request.parameters.temperature"));
         QCOMPARE(filterOperators(*find("text")), QStringList{u"~"_qs});
