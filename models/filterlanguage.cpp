@@ -1232,6 +1232,10 @@ public:
             auto r = resolve(s.field);
             if (!r)
                 return std::unexpected(r.error());
+            if (r->textOnly)
+                return std::unexpected(diagnostic(
+                    s.field.pos, s.field.len,
+                    QStringLiteral("text is the full-text search: write text ~ \"words\"")));
             if (r->field.type != FilterType::Boolean && r->field.type != FilterType::Any)
                 return std::unexpected(diagnostic(
                     s.field.pos, s.field.len,

@@ -213,6 +213,7 @@ private Q_SLOTS:
         row("user in {\"a\"..\"b\"}", 14, "a range (..) needs numbers");
         row("latency", 0, "not true/false");
         row("has text", 4, "'has text' means nothing");
+        row("flagged and text", 12, "text is the full-text search: write text ~ \"words\"");
         row("has 5", 4, "expected a field name after 'has'");
         row("user == \"x\" and", 15, "expected a field name, 'not', 'has' or '('");
         row("not", 3, "expected a field name");
