@@ -212,6 +212,7 @@ int runExport(const QStringList &args, const QString &description)
     command.parser.addOption({{QStringLiteral("o"), QStringLiteral("output")},
                               QStringLiteral("Write to FILE instead of standard output."),
                               QStringLiteral("FILE")});
+    command.addFilterOption(QStringLiteral("Export only the interactions EXPR selects."));
     if (auto stop = command.parse())
         return *stop;
     if (!command.parser.positionalArguments().isEmpty())
@@ -224,6 +225,9 @@ int runExport(const QStringList &args, const QString &description)
     if (!format)
         return usageError(command.name, QStringLiteral("unknown format '%1' (jsonl, csv)")
                                             .arg(command.parser.value(QStringLiteral("format"))));
+    FilterExpr filter;
+    if (auto stop = command.readFilter(filter))
+        return *stop;
     auto store = openStore(command, Store::Access::ReadOnly);
     if (!store)
         return Failed;
@@ -232,7 +236,7 @@ int runExport(const QStringList &args, const QString &description)
         err(QStringLiteral("llmaudit export: %1\n").arg(output.error));
         return Failed;
     }
-    auto written = exportInteractions(*store, *format, *output.device);
+    auto written = exportInteractions(*store, *format, *output.device, nullptr, filter);
     if (!written) {
         err(QStringLiteral("llmaudit export: %1\n").arg(written.error().toString()));
         return Failed;
@@ -253,12 +257,17 @@ int runStats(const QStringList &args, const QString &description)
     Command command(QStringLiteral("stats"), description, args);
     command.addStoreOption();
     command.addJsonOption(QStringLiteral("Print one JSON object."));
+    command.addFilterOption(QStringLiteral("Count only the interactions EXPR selects (rejected "
+                                           "and conflicts stay the store's totals)."));
     if (auto stop = command.parse())
+        return *stop;
+    FilterExpr filter;
+    if (auto stop = command.readFilter(filter))
         return *stop;
     auto store = openStore(command, Store::Access::ReadOnly);
     if (!store)
         return Failed;
-    auto stats = store->stats();
+    auto stats = store->stats(filter);
     if (!stats) {
         err(QStringLiteral("llmaudit stats: %1\n").arg(stats.error().toString()));
         return Failed;
@@ -267,16 +276,23 @@ int runStats(const QStringList &args, const QString &description)
         auto time = [](std::optional<int64_t> ms) {
             return ms ? json(LogSchema::formatDateTime(*ms)) : json(nullptr);
         };
-        printJson({{"interactions", stats->interactions},
-                   {"sessions", stats->sessions},
-                   {"users", stats->users},
-                   {"flagged", stats->flagged},
-                   {"rejected", stats->rejected},
-                   {"conflicts", stats->conflicts},
-                   {"first", time(stats->firstMs)},
-                   {"last", time(stats->lastMs)}});
+        json summary = {{"interactions", stats->interactions},
+                        {"sessions", stats->sessions},
+                        {"users", stats->users},
+                        {"flagged", stats->flagged},
+                        {"rejected", stats->rejected},
+                        {"conflicts", stats->conflicts},
+                        {"first", time(stats->firstMs)},
+                        {"last", time(stats->lastMs)}};
+        if (!filter.matchesAll())
+            summary["filter"] = command.parser.value(QStringLiteral("filter")).toStdString();
+        printJson(summary);
         return Ok;
     }
+    if (!filter.matchesAll())
+        out(QStringLiteral("filter        %1\n")
+                .arg(QString::fromStdString(
+                    visible(command.parser.value(QStringLiteral("filter")).toStdString()))));
     out(QStringLiteral("store         %1\n"
                        "interactions  %2\n"
                        "sessions      %3\n"

@@ -80,6 +80,77 @@ std::optional<int> Command::parse()
     return std::nullopt;
 }
 
+void Command::addFilterOption(const QString &what)
+{
+    parser.addOption({QStringLiteral("filter"),
+                      what + QStringLiteral(" EXPR is a display filter, e.g. 'latency > 2s and "
+                                            "flagged' (docs/filter-language.md)."),
+                      QStringLiteral("EXPR")});
+}
+
+std::optional<int> Command::readFilter(FilterExpr &filter) const
+{
+    filter = {};
+    if (!parser.isSet(QStringLiteral("filter")))
+        return std::nullopt;
+    const QString text = parser.value(QStringLiteral("filter"));
+    auto compiled = compileFilter(text);
+    auto show = [&](const char *kind, const FilterDiagnostic &d) {
+        err(QStringLiteral("llmaudit %1: filter %2 at %3: %4\n%5")
+                .arg(name, QLatin1StringView(kind))
+                .arg(d.offset)
+                .arg(QString::fromStdString(visible(d.message.toStdString())),
+                     filterExcerpt(text, d)));
+    };
+    if (!compiled) {
+        show("error", compiled.error());
+        return Usage;
+    }
+    for (const auto &warning : compiled->warnings)
+        show("warning", warning);
+    filter = std::move(compiled->expr);
+    return std::nullopt;
+}
+
+QString filterExcerpt(const QString &filter, const FilterDiagnostic &diagnostic)
+{
+    // Each character as the terminal shows it: control and bidi characters as <U+XXXX>, so
+    // that the carets line up with what is printed.
+    QStringList shown;
+    for (qsizetype i = 0; i < filter.size(); ++i) {
+        const qsizetype length = filter[i].isHighSurrogate() && i + 1 < filter.size() ? 2 : 1;
+        shown << QString::fromStdString(visible(filter.mid(i, length).toStdString()));
+        if (length == 2)
+            shown << QString(); // the low surrogate takes no column of its own
+        i += length - 1;
+    }
+    auto column = [&](qsizetype offset) {
+        qsizetype c = 0;
+        for (qsizetype i = 0; i < std::min(offset, shown.size()); ++i)
+            c += shown[i].size();
+        return c;
+    };
+    const QString line = shown.join(QString());
+    const qsizetype from = column(diagnostic.offset);
+    const qsizetype to = std::max(from + 1, column(diagnostic.offset + diagnostic.length));
+    // At most about 100 columns: a window around the place.
+    constexpr qsizetype Width = 100;
+    qsizetype start = 0;
+    if (line.size() > Width)
+        start =
+            std::clamp<qsizetype>(from - Width / 3, 0, std::max<qsizetype>(0, line.size() - Width));
+    QString text = line.mid(start, Width);
+    QString prefix = QStringLiteral("  ");
+    if (start > 0)
+        text.prepend(QStringLiteral("…"));
+    if (start + Width < line.size())
+        text.append(QStringLiteral("…"));
+    const qsizetype caretStart = from - start + (start > 0 ? 1 : 0);
+    const qsizetype caretLength = std::min(to - from, Width - (from - start));
+    return prefix + text + u'\n' + prefix + QString(caretStart, u' ') +
+           QString(std::max<qsizetype>(1, caretLength), u'^') + u'\n';
+}
+
 QString Command::storePath() const
 {
     const QString path = parser.value(QStringLiteral("store"));

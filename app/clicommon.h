@@ -2,6 +2,7 @@
 
 // What every `llmaudit` command shares: output, usage errors, option parsing, opening the store.
 
+#include "filterlanguage.h"
 #include "store.h"
 
 #include <QCommandLineParser>
@@ -39,12 +40,22 @@ struct Command
 
     void addStoreOption();
     void addJsonOption(const QString &what);
+    void addFilterOption(const QString &what);
+
+    // Compiles --filter into `filter` (which stays empty without the option). A filter that
+    // does not compile is a usage error: it is shown with a caret line under the place and the
+    // exit code returned. Warnings are shown, and the filter is used.
+    std::optional<int> readFilter(FilterExpr &filter) const;
 
     // Parses; returns an exit code when the command should stop here (help or usage error).
     std::optional<int> parse();
 
     QString storePath() const;
 };
+
+// The filter text on one line and a line of carets under the diagnostic's place, both indented
+// by two spaces; log-like text is made visible, and a long filter is cut around the place.
+QString filterExcerpt(const QString &filter, const FilterDiagnostic &diagnostic);
 
 // Opens the command's store; prints why and returns null when it cannot.
 std::unique_ptr<Store> openStore(const Command &command, Store::Access access);

@@ -77,7 +77,7 @@ std::string csvField(std::string_view text, bool isText)
 }
 
 Result<qint64> exportInteractions(Store &store, ExportFormat format, QIODevice &out,
-                                  const std::atomic<bool> *cancel)
+                                  const std::atomic<bool> *cancel, const FilterExpr &filter)
 {
     qint64 written = 0;
     std::optional<Error> error;
@@ -92,21 +92,25 @@ Result<qint64> exportInteractions(Store &store, ExportFormat format, QIODevice &
             buffer += std::string(buffer.empty() ? "" : ",") + column;
         buffer += "\r\n";
     }
-    auto walked = store.forEachInteraction([&](const StoredInteraction &item) {
-        if (cancel && cancel->load())
-            return false;
-        if (format == ExportFormat::Jsonl) {
-            buffer += item.document;
-            buffer += '\n';
-        } else {
-            auto document = json::parse(item.document, nullptr, false);
-            buffer += csvRow(interactionFromDocument(std::move(document)));
-        }
-        ++written;
-        if (buffer.size() > 1024 * 1024)
-            flush();
-        return !error;
-    });
+    auto walked =
+        store.forEachInteraction(filter,
+                                 [&](const StoredInteraction &item) {
+                                     if (cancel && cancel->load())
+                                         return false;
+                                     if (format == ExportFormat::Jsonl) {
+                                         buffer += item.document;
+                                         buffer += '\n';
+                                     } else {
+                                         auto document = json::parse(item.document, nullptr, false);
+                                         buffer +=
+                                             csvRow(interactionFromDocument(std::move(document)));
+                                     }
+                                     ++written;
+                                     if (buffer.size() > 1024 * 1024)
+                                         flush();
+                                     return !error;
+                                 },
+                                 {SortColumn::Ingested, Qt::AscendingOrder});
     if (!walked)
         return std::unexpected(walked.error());
     if (!error)

@@ -16,9 +16,11 @@ enum class ExportFormat { Jsonl, Csv };
 
 std::optional<ExportFormat> exportFormatFromName(QStringView name);
 
-// Returns how many interactions were written.
+// Writes the interactions `filter` selects (all by default) in ingest order. Returns how many
+// were written.
 Result<qint64> exportInteractions(Store &store, ExportFormat format, QIODevice &out,
-                                  const std::atomic<bool> *cancel = nullptr);
+                                  const std::atomic<bool> *cancel = nullptr,
+                                  const FilterExpr &filter = {});
 
 // One CSV field, quoted per RFC 4180. Text that a spreadsheet would run as a formula
 // (=, +, -, @, tab, CR first) is prefixed with ' so that it shows as text.

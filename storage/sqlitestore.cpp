@@ -1,5 +1,7 @@
 #include "sqlitestore.h"
 
+#include "sqlitefilter.h"
+
 #include <QAtomicInteger>
 #include <QDateTime>
 #include <QDir>
@@ -11,6 +13,7 @@
 
 #include <sqlite3.h>
 
+#include <unordered_map>
 #include <zstd.h>
 
 namespace llmaudit {
@@ -103,6 +106,7 @@ enum StatementId {
     InteractionAt,
     InteractionById,
     SessionInteractions,
+    InteractionsById,
     StatementCount
 };
 
@@ -348,6 +352,15 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const QString &path, Acce
     QMutexLocker lock(&setup);
     if (auto configured = store->configure(); !configured)
         return std::unexpected(configured.error());
+    // A file that was created but never set up (its creator was killed at that moment) holds
+    // no data: a reader sets it up first rather than refusing it.
+    if (access == Access::ReadOnly && store->isBlank()) {
+        store.reset();
+        lock.unlock();
+        if (auto created = open(path, Access::ReadWrite); !created)
+            return std::unexpected(created.error());
+        return open(path, access);
+    }
     if (auto migrated = store->migrate(); !migrated)
         return std::unexpected(migrated.error());
     return store;
@@ -388,7 +401,8 @@ Result<void> SqliteStore::configure()
 {
     if (sqlite3_create_function_v2(m_handle, "llmaudit_json", 1,
                                    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr,
-                                   jsonFunction, nullptr, nullptr, nullptr) != SQLITE_OK)
+                                   jsonFunction, nullptr, nullptr, nullptr) != SQLITE_OK ||
+        registerFilterFunctions(m_handle) != SQLITE_OK)
         return std::unexpected(sqliteError(QStringLiteral("cannot open the store")));
     // Each pragma is checked: the first statement on a file that is not a database fails here.
     const char *pragmas[] = {
@@ -413,6 +427,18 @@ Result<void> SqliteStore::configure()
             return std::unexpected(sqliteError(QStringLiteral("cannot open the store")));
     }
     return {};
+}
+
+bool SqliteStore::isBlank() const
+{
+    sqlite3_stmt *stmt = nullptr;
+    bool blank = false;
+    if (sqlite3_prepare_v2(m_handle, "SELECT count(*) FROM sqlite_schema", -1, &stmt, nullptr) ==
+            SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW)
+        blank = sqlite3_column_int(stmt, 0) == 0;
+    sqlite3_finalize(stmt);
+    return blank;
 }
 
 Result<void> SqliteStore::migrate()
@@ -646,23 +672,127 @@ Result<WriteCounts> SqliteStore::write(std::span<const IncomingRecord> records,
     return counts;
 }
 
-Result<StoreStats> SqliteStore::stats()
+struct SqliteStore::Query
 {
-    QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
-    StoreStats stats;
-    if (!query.exec(
-            QStringLiteral("SELECT count(*), count(DISTINCT session_id), count(DISTINCT user_id), "
-                           "coalesce(sum(flagged), 0), min(ts), max(ts) FROM interactions")) ||
-        !query.next())
-        return fail(QStringLiteral("cannot count: %1").arg(query.lastError().text()), m_path);
-    stats.interactions = query.value(0).toLongLong();
-    stats.sessions = query.value(1).toLongLong();
-    stats.users = query.value(2).toLongLong();
-    stats.flagged = query.value(3).toLongLong();
-    if (!query.isNull(4)) {
-        stats.firstMs = query.value(4).toLongLong();
-        stats.lastMs = query.value(5).toLongLong();
+    std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt *)> stmt{nullptr, sqlite3_finalize};
+
+    sqlite3_stmt *get() const { return stmt.get(); }
+};
+
+// `head` WHERE <the filter's condition> `tail`, prepared and bound. Neither head nor tail may
+// hold parameters.
+Result<SqliteStore::Query> SqliteStore::filtered(const std::string &head, const FilterExpr &filter,
+                                                 const std::string &tail)
+{
+    auto condition = sqliteCondition(filter, nowMs());
+    if (!condition)
+        return std::unexpected(condition.error());
+    const int limit = sqlite3_limit(m_handle, SQLITE_LIMIT_VARIABLE_NUMBER, -1);
+    if (condition->params.size() > static_cast<size_t>(limit))
+        return fail(QStringLiteral("the filter has too many values for one query (%1 values and "
+                                   "field paths; at most %2)")
+                        .arg(condition->params.size())
+                        .arg(limit));
+    const std::string sql = head + " WHERE " + condition->sql + tail;
+    Query query;
+    sqlite3_stmt *stmt = nullptr;
+    if (sqlite3_prepare_v2(m_handle, sql.c_str(), int(sql.size()), &stmt, nullptr) != SQLITE_OK)
+        return std::unexpected(sqliteError(QStringLiteral("cannot filter the interactions")));
+    query.stmt.reset(stmt);
+    bindSqlValues(stmt, 1, condition->params);
+    return query;
+}
+
+namespace {
+
+std::string orderByClause(SortOrder order)
+{
+    const char *column = "ts";
+    // The tie-breaks follow the indexes: (col, ts) indexes carry ts then the row id.
+    bool thenTime = true;
+    switch (order.column) {
+    case SortColumn::Time:
+        thenTime = false;
+        break;
+    case SortColumn::Ingested:
+        column = nullptr;
+        thenTime = false;
+        break;
+    case SortColumn::InteractionId:
+        column = "interaction_id";
+        thenTime = false;
+        break;
+    case SortColumn::User:
+        column = "user_id";
+        break;
+    case SortColumn::Session:
+        column = "session_id";
+        break;
+    case SortColumn::Model:
+        column = "model";
+        break;
+    case SortColumn::PromptTokens:
+        column = "prompt_tokens";
+        break;
+    case SortColumn::CompletionTokens:
+        column = "completion_tokens";
+        break;
+    case SortColumn::TotalTokens:
+        column = "total_tokens";
+        thenTime = false;
+        break;
+    case SortColumn::Latency:
+        column = "latency_ms";
+        thenTime = false;
+        break;
+    case SortColumn::FinishReason:
+        column = "finish_reason";
+        break;
+    case SortColumn::Flagged:
+        column = "flagged";
+        break;
+    case SortColumn::Sensitivity:
+        column = "sensitivity";
+        break;
+    case SortColumn::ReplayOf:
+        column = "replay_of";
+        thenTime = false;
+        break;
     }
+    const std::string direction = order.direction == Qt::AscendingOrder ? " ASC" : " DESC";
+    std::string clause = " ORDER BY ";
+    if (column)
+        clause += std::string("interactions.") + column + direction + ", ";
+    if (thenTime)
+        clause += "interactions.ts" + direction + ", ";
+    return clause + "interactions.id" + direction;
+}
+
+} // namespace
+
+Result<StoreStats> SqliteStore::stats(const FilterExpr &filter)
+{
+    StoreStats stats;
+    {
+        auto query = filtered("SELECT count(*), count(DISTINCT session_id), "
+                              "count(DISTINCT user_id), coalesce(sum(flagged), 0), min(ts), "
+                              "max(ts) FROM interactions",
+                              filter);
+        if (!query)
+            return std::unexpected(query.error());
+        sqlite3_stmt *s = query->get();
+        if (sqlite3_step(s) != SQLITE_ROW)
+            return std::unexpected(sqliteError(QStringLiteral("cannot count")));
+        stats.interactions = sqlite3_column_int64(s, 0);
+        stats.sessions = sqlite3_column_int64(s, 1);
+        stats.users = sqlite3_column_int64(s, 2);
+        stats.flagged = sqlite3_column_int64(s, 3);
+        if (sqlite3_column_type(s, 4) != SQLITE_NULL) {
+            stats.firstMs = sqlite3_column_int64(s, 4);
+            stats.lastMs = sqlite3_column_int64(s, 5);
+        }
+    }
+    QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
     if (!query.exec(QStringLiteral(
             "SELECT (SELECT count(*) FROM rejects), (SELECT count(*) FROM conflicts)")) ||
         !query.next())
@@ -670,6 +800,34 @@ Result<StoreStats> SqliteStore::stats()
     stats.rejected = query.value(0).toLongLong();
     stats.conflicts = query.value(1).toLongLong();
     return stats;
+}
+
+Result<qint64> SqliteStore::count(const FilterExpr &filter)
+{
+    auto query = filtered("SELECT count(*) FROM interactions", filter);
+    if (!query)
+        return std::unexpected(query.error());
+    if (sqlite3_step(query->get()) != SQLITE_ROW)
+        return std::unexpected(sqliteError(QStringLiteral("cannot count")));
+    return sqlite3_column_int64(query->get(), 0);
+}
+
+Result<QStringList> SqliteStore::explainQueryPlan(const FilterExpr &filter,
+                                                  std::optional<SortOrder> order)
+{
+    auto query = order ? filtered("EXPLAIN QUERY PLAN SELECT interactions.id FROM interactions",
+                                  filter, orderByClause(*order))
+                       : filtered("EXPLAIN QUERY PLAN SELECT count(*) FROM interactions", filter);
+    if (!query)
+        return std::unexpected(query.error());
+    QStringList lines;
+    int rc;
+    while ((rc = sqlite3_step(query->get())) == SQLITE_ROW)
+        lines << QString::fromUtf8(
+            reinterpret_cast<const char *>(sqlite3_column_text(query->get(), 3)));
+    if (rc != SQLITE_DONE)
+        return std::unexpected(sqliteError(QStringLiteral("cannot explain the query")));
+    return lines;
 }
 
 Result<void> SqliteStore::checkIntegrity()
@@ -698,7 +856,61 @@ Result<void> SqliteStore::checkIntegrity()
 }
 
 Result<void>
-SqliteStore::forEachInteraction(const std::function<bool(const StoredInteraction &)> &visit)
+SqliteStore::forEachInteraction(const FilterExpr &filter,
+                                const std::function<bool(const StoredInteraction &)> &visit,
+                                SortOrder order)
+{
+    if (filter.matchesAll() && order == SortOrder{SortColumn::Ingested, Qt::AscendingOrder})
+        return forEachInIngestOrder(visit);
+    // The selection first, then the documents by row id a page at a time. Paging the filtered
+    // query itself (WHERE id > last AND <filter> LIMIT n) would run the filter again for every
+    // page: a full-text search or an index the planner prefers over the order makes that
+    // quadratic in the number of matches.
+    auto ids = rowIds(filter, order);
+    if (!ids)
+        return std::unexpected(ids.error());
+    constexpr int PageSize = 256;
+    std::string sql =
+        "SELECT id, document, original, source, ingested_ms FROM interactions WHERE id IN (";
+    for (int i = 1; i <= PageSize; ++i)
+        sql += (i > 1 ? ",?" : "?") + std::to_string(i);
+    sql += ")";
+    auto page = statement(InteractionsById, sql.c_str());
+    if (!page)
+        return std::unexpected(page.error());
+    std::unordered_map<qint64, StoredInteraction> found;
+    for (size_t start = 0; start < ids->size(); start += PageSize) {
+        const size_t end = std::min(ids->size(), start + PageSize);
+        sqlite3_stmt *s = *page;
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s); // unused places stay NULL
+        for (size_t i = start; i < end; ++i)
+            sqlite3_bind_int64(s, int(i - start) + 1, (*ids)[i]);
+        found.clear();
+        int rc;
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+            StoredInteraction item;
+            item.rowId = sqlite3_column_int64(s, 0);
+            item.document = unpackColumn(s, 1);
+            item.original = unpackColumn(s, 2);
+            item.source = columnText(s, 3);
+            item.ingestedMs = sqlite3_column_int64(s, 4);
+            found.emplace(item.rowId, std::move(item));
+        }
+        if (rc != SQLITE_DONE)
+            return std::unexpected(sqliteError(QStringLiteral("cannot read the interactions")));
+        sqlite3_reset(s);
+        for (size_t i = start; i < end; ++i) {
+            auto it = found.find((*ids)[i]);
+            if (it != found.end() && !visit(it->second)) // gone meanwhile: skipped
+                return {};
+        }
+    }
+    return {};
+}
+
+Result<void>
+SqliteStore::forEachInIngestOrder(const std::function<bool(const StoredInteraction &)> &visit)
 {
     // Keyset paging on the ingest order: each page is an index seek, never an OFFSET scan, and
     // no read transaction stays open between pages.
@@ -775,16 +987,17 @@ Result<std::vector<ConflictEntry>> SqliteStore::conflicts()
     return list;
 }
 
-Result<std::vector<qint64>> SqliteStore::rowIds()
+Result<std::vector<qint64>> SqliteStore::rowIds(const FilterExpr &filter, SortOrder order)
 {
-    QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
-    query.setForwardOnly(true);
-    if (!query.exec(QStringLiteral("SELECT id FROM interactions ORDER BY ts DESC, id DESC")))
-        return fail(QStringLiteral("cannot list interactions: %1").arg(query.lastError().text()),
-                    m_path);
+    auto query = filtered("SELECT interactions.id FROM interactions", filter, orderByClause(order));
+    if (!query)
+        return std::unexpected(query.error());
     std::vector<qint64> ids;
-    while (query.next())
-        ids.push_back(query.value(0).toLongLong());
+    int rc;
+    while ((rc = sqlite3_step(query->get())) == SQLITE_ROW)
+        ids.push_back(sqlite3_column_int64(query->get(), 0));
+    if (rc != SQLITE_DONE)
+        return std::unexpected(sqliteError(QStringLiteral("cannot list the interactions")));
     return ids;
 }
 

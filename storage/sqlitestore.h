@@ -26,15 +26,21 @@ public:
     void prepare(IncomingRecord &record) const override;
     void tuneForBulkWrites() override;
 
+    using Store::forEachInteraction;
+    using Store::rowIds;
+    using Store::stats;
+
     Result<WriteCounts> write(std::span<const IncomingRecord> records,
                               std::span<const QuarantinedRecord> rejects) override;
-    Result<StoreStats> stats() override;
+    Result<StoreStats> stats(const FilterExpr &filter) override;
+    Result<qint64> count(const FilterExpr &filter) override;
     Result<void> checkIntegrity() override;
-    Result<void>
-    forEachInteraction(const std::function<bool(const StoredInteraction &)> &visit) override;
+    Result<void> forEachInteraction(const FilterExpr &filter,
+                                    const std::function<bool(const StoredInteraction &)> &visit,
+                                    SortOrder order) override;
     Result<std::vector<RejectEntry>> rejects() override;
     Result<std::vector<ConflictEntry>> conflicts() override;
-    Result<std::vector<qint64>> rowIds() override;
+    Result<std::vector<qint64>> rowIds(const FilterExpr &filter, SortOrder order) override;
     Result<std::vector<InteractionRow>> rows(std::span<const qint64> rowIds) override;
     Result<std::optional<StoredInteraction>> interactionAt(qint64 rowId) override;
     Result<std::vector<SessionSummary>> sessions() override;
@@ -44,10 +50,22 @@ public:
 
     Result<std::optional<StoredInteraction>> interaction(const std::string &interactionId) override;
 
+    // How SQLite runs the query behind rowIds(filter, order), or behind count(filter) when no
+    // order is given: the detail lines of EXPLAIN QUERY PLAN ("SEARCH interactions USING INDEX
+    // interactions_user (user_id=?)"). For tests and diagnostics.
+    Result<QStringList> explainQueryPlan(const FilterExpr &filter,
+                                         std::optional<SortOrder> order = std::nullopt);
+
 private:
+    struct Query;
+    Result<Query> filtered(const std::string &head, const FilterExpr &filter,
+                           const std::string &tail = {});
+    Result<void> forEachInIngestOrder(const std::function<bool(const StoredInteraction &)> &visit);
+
     SqliteStore(QString path, QString connectionName, Access access);
     Result<void> configure();
     Result<void> migrate();
+    bool isBlank() const; // no tables at all: created, never set up
     Result<sqlite3_stmt *> statement(int which, const char *sql);
     Error sqliteError(const QString &doing) const;
     // Steps a prepared "id, document, original, source, ingested_ms" query for one row.

@@ -5,6 +5,7 @@
 // that opened it; other threads open their own. Backends: SQLite (a file path) now; the
 // interface leaves room for PostgreSQL (a postgresql:// location).
 
+#include "filterexpr.h"
 #include "logcodec.h"
 #include "result.h"
 
@@ -148,6 +149,35 @@ struct ConflictEntry
     std::string incomingHash; // and of the incoming one
 };
 
+// What a list of interactions is ordered by. Ties are broken so that an index gives the order
+// without sorting: by time then row id for Time, User, Session, Model, Flagged, Sensitivity,
+// PromptTokens, CompletionTokens and FinishReason; by row id for the others. Absent values
+// (NULL) come first in ascending order.
+enum class SortColumn {
+    Time,
+    Ingested, // the row id: the order in which the store received the interactions
+    InteractionId,
+    User,
+    Session,
+    Model,
+    PromptTokens,
+    CompletionTokens,
+    TotalTokens,
+    Latency,
+    FinishReason,
+    Flagged,
+    Sensitivity,
+    ReplayOf,
+};
+
+struct SortOrder
+{
+    SortColumn column = SortColumn::Time;
+    Qt::SortOrder direction = Qt::DescendingOrder;
+
+    bool operator==(const SortOrder &) const = default;
+};
+
 class Store : public QObject
 {
     Q_OBJECT
@@ -178,21 +208,38 @@ public:
     virtual Result<WriteCounts> write(std::span<const IncomingRecord> records,
                                       std::span<const QuarantinedRecord> rejects) = 0;
 
-    virtual Result<StoreStats> stats() = 0;
+    // Counts over the interactions a filter selects (all of them for an empty filter); the
+    // rejected and conflicts counts are the store's, whatever the filter.
+    virtual Result<StoreStats> stats(const FilterExpr &filter) = 0;
+    Result<StoreStats> stats() { return stats(FilterExpr{}); }
+
+    // How many interactions a filter selects.
+    virtual Result<qint64> count(const FilterExpr &filter) = 0;
 
     // Checks the store's structure and that the full-text index matches the documents.
     virtual Result<void> checkIntegrity() = 0;
 
-    // Visits the stored interactions in ingest order, a page at a time (memory stays flat);
-    // the visitor returns false to stop.
+    // Visits the interactions a filter selects, in `order`, a page at a time; the visitor returns
+    // false to stop. The selection is made when the call starts (interactions stored meanwhile
+    // are not visited). Memory: one page of documents, plus 8 bytes per selected interaction
+    // unless the filter is empty and the order is ingest order (then memory stays flat).
     virtual Result<void>
-    forEachInteraction(const std::function<bool(const StoredInteraction &)> &visit) = 0;
+    forEachInteraction(const FilterExpr &filter,
+                       const std::function<bool(const StoredInteraction &)> &visit,
+                       SortOrder order) = 0;
+    // All interactions in ingest order.
+    Result<void> forEachInteraction(const std::function<bool(const StoredInteraction &)> &visit)
+    {
+        return forEachInteraction(FilterExpr{}, visit, {SortColumn::Ingested, Qt::AscendingOrder});
+    }
 
     virtual Result<std::vector<RejectEntry>> rejects() = 0;
     virtual Result<std::vector<ConflictEntry>> conflicts() = 0;
 
-    // Row ids of all interactions, newest first, and the table columns for some of them.
-    virtual Result<std::vector<qint64>> rowIds() = 0;
+    // Row ids of the interactions a filter selects, in `order` (the table keeps these), and the
+    // table columns for some of them.
+    virtual Result<std::vector<qint64>> rowIds(const FilterExpr &filter, SortOrder order) = 0;
+    Result<std::vector<qint64>> rowIds() { return rowIds(FilterExpr{}, SortOrder{}); }
     virtual Result<std::vector<InteractionRow>> rows(std::span<const qint64> rowIds) = 0;
 
     // Dashboard figures over all interactions.

@@ -97,6 +97,22 @@ private Q_SLOTS:
         QCOMPARE(scalar(file, "PRAGMA user_version"), SqliteStore::SchemaVersion);
     }
 
+    // A file whose creator was killed before setting it up opens for reading as an empty store.
+    void aBlankFileOpensAsAnEmptyStore()
+    {
+        const QString file = path("blank.sqlite");
+        sqlite3 *db = nullptr;
+        QCOMPARE(sqlite3_open(file.toUtf8().constData(), &db), SQLITE_OK);
+        QCOMPARE(sqlite3_exec(db, "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr),
+                 SQLITE_OK);
+        sqlite3_close(db);
+        auto store = Store::open(file, Store::Access::ReadOnly);
+        QVERIFY2(store, store ? "" : qPrintable(store.error().toString()));
+        auto stats = (*store)->stats();
+        QVERIFY(stats);
+        QCOMPARE(stats->interactions, 0);
+    }
+
     // The dashboard's figures, against values worked out here from the records themselves.
     void summaryFigures()
     {
