@@ -20,7 +20,7 @@ InteractionTableModel::InteractionTableModel(QString storePath, QObject *parent)
 void InteractionTableModel::reload()
 {
     m_loading = true;
-    Q_EMIT m_reader.loadIds(++m_generation);
+    Q_EMIT m_reader.loadIds(++m_generation, m_filter, m_order);
 }
 
 void InteractionTableModel::onIds(quint64 generation, std::vector<qint64> ids)
@@ -67,6 +67,49 @@ void InteractionTableModel::onRows(quint64 generation, int page, std::vector<Int
     }
     if (last >= first)
         Q_EMIT dataChanged(index(first, 0), index(last, ColumnCount - 1));
+}
+
+void InteractionTableModel::setFilter(FilterExpr filter)
+{
+    m_filter = std::move(filter);
+}
+
+std::optional<SortColumn> InteractionTableModel::sortColumn(int column)
+{
+    switch (column) {
+    case Time:
+        return SortColumn::Time;
+    case User:
+        return SortColumn::User;
+    case Session:
+        return SortColumn::Session;
+    case Model:
+        return SortColumn::Model;
+    case Tokens:
+        return SortColumn::TotalTokens;
+    case Latency:
+        return SortColumn::Latency;
+    case FinishReason:
+        return SortColumn::FinishReason;
+    case Flagged:
+        return SortColumn::Flagged;
+    case SensitivityLevel:
+        return SortColumn::Sensitivity;
+    default:
+        return std::nullopt;
+    }
+}
+
+void InteractionTableModel::sort(int column, Qt::SortOrder order)
+{
+    const auto key = sortColumn(column);
+    if (!key)
+        return;
+    const SortOrder wanted{*key, order};
+    if (wanted == m_order)
+        return;
+    m_order = wanted;
+    reload();
 }
 
 qint64 InteractionTableModel::rowIdAt(int row) const

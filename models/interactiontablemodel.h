@@ -40,6 +40,14 @@ public:
 
     // Reads the row ids again (after an import); the table keeps what it shows until they come.
     void reload();
+    // Lists only the interactions the filter selects, from the next reload() on.
+    void setFilter(FilterExpr filter);
+    // Sorts by a column's store key (reloading); text columns do not sort.
+    const FilterExpr &filter() const { return m_filter; }
+    void sort(int column, Qt::SortOrder order = Qt::AscendingOrder) override;
+    // The store's sort key for a column; nothing for the text columns (prompt, response).
+    static std::optional<SortColumn> sortColumn(int column);
+    SortOrder sortOrder() const { return m_order; }
     bool isLoading() const { return m_loading; }
     qint64 rowIdAt(int row) const;
     int rowOf(qint64 rowId) const; // -1 when it is not in the list
@@ -61,6 +69,8 @@ private:
 
     mutable StoreReader m_reader; // asked for pages from data(), which is const
     quint64 m_generation = 0;
+    FilterExpr m_filter;
+    SortOrder m_order;
     bool m_loading = false;
     std::vector<qint64> m_ids;
     // page -> rows in page order; LRU over pages

@@ -60,12 +60,15 @@ StoreReader::StoreReader(QString storePath, QObject *parent)
     qRegisterMetaType<std::string>();
     qRegisterMetaType<llmaudit::Comparison>();
     qRegisterMetaType<llmaudit::Summary>();
+    qRegisterMetaType<llmaudit::FilterExpr>();
+    qRegisterMetaType<llmaudit::SortOrder>();
     auto *worker = new Worker(this, m_storePath);
     worker->moveToThread(&m_thread);
-    connect(this, &StoreReader::loadIds, worker, [this, worker](quint64 g) {
-        worker->run([](Store &s) { return s.rowIds(); },
-                    [&](std::vector<qint64> ids) { Q_EMIT idsLoaded(g, std::move(ids)); });
-    });
+    connect(this, &StoreReader::loadIds, worker,
+            [this, worker](quint64 g, const FilterExpr &filter, SortOrder order) {
+                worker->run([&](Store &s) { return s.rowIds(filter, order); },
+                            [&](std::vector<qint64> ids) { Q_EMIT idsLoaded(g, std::move(ids)); });
+            });
     connect(this, &StoreReader::loadRows, worker,
             [this, worker](quint64 g, int page, const std::vector<qint64> &ids) {
                 worker->run([&](Store &s) { return s.rows(ids); },
@@ -111,10 +114,11 @@ StoreReader::StoreReader(QString storePath, QObject *parent)
             },
             [&](Comparison comparison) { Q_EMIT compared(g, std::move(comparison)); });
     });
-    connect(this, &StoreReader::loadSummary, worker, [this, worker](quint64 g) {
-        worker->run([](Store &s) { return s.summary(); },
-                    [&](Summary summary) { Q_EMIT summaryLoaded(g, std::move(summary)); });
-    });
+    connect(this, &StoreReader::loadSummary, worker,
+            [this, worker](quint64 g, const FilterExpr &filter) {
+                worker->run([&](Store &s) { return s.summary(filter); },
+                            [&](Summary summary) { Q_EMIT summaryLoaded(g, std::move(summary)); });
+            });
     connect(&m_thread, &QThread::finished, worker, [worker] {
         worker->close(); // the connection is closed in the thread that opened it
         delete worker;

@@ -27,14 +27,14 @@ public:
 
 Q_SIGNALS:
     // Requests (from any thread).
-    void loadIds(quint64 generation);
+    void loadIds(quint64 generation, llmaudit::FilterExpr filter, llmaudit::SortOrder order);
     void loadRows(quint64 generation, int page, std::vector<qint64> rowIds);
     void loadStats(quint64 generation);
     void loadInteraction(quint64 generation, qint64 rowId);
     void loadSessions(quint64 generation);
     void loadSession(quint64 generation, std::string sessionId);
     void compare(quint64 generation, qint64 rowIdA, qint64 rowIdB);
-    void loadSummary(quint64 generation);
+    void loadSummary(quint64 generation, llmaudit::FilterExpr filter);
 
     // Answers (to the requester's thread).
     void idsLoaded(quint64 generation, std::vector<qint64> rowIds);
@@ -64,3 +64,5 @@ Q_DECLARE_METATYPE(std::vector<llmaudit::SessionSummary>)
 Q_DECLARE_METATYPE(std::vector<llmaudit::StoredInteraction>)
 Q_DECLARE_METATYPE(llmaudit::Comparison)
 Q_DECLARE_METATYPE(llmaudit::Summary)
+Q_DECLARE_METATYPE(llmaudit::FilterExpr)
+Q_DECLARE_METATYPE(llmaudit::SortOrder)

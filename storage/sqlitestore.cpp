@@ -693,7 +693,7 @@ Result<SqliteStore::Query> SqliteStore::filtered(const std::string &head, const 
                                    "field paths; at most %2)")
                         .arg(condition->params.size())
                         .arg(limit));
-    const std::string sql = head + " WHERE " + condition->sql + tail;
+    const std::string sql = head + " WHERE (" + condition->sql + ")" + tail;
     Query query;
     sqlite3_stmt *stmt = nullptr;
     if (sqlite3_prepare_v2(m_handle, sql.c_str(), int(sql.size()), &stmt, nullptr) != SQLITE_OK)
@@ -1127,89 +1127,95 @@ Result<std::optional<StoredInteraction>> SqliteStore::interaction(const std::str
     return readOne(*stmt, [&](sqlite3_stmt *s) { bindText(s, 1, interactionId); });
 }
 
-Result<Summary> SqliteStore::summary()
+Result<Summary> SqliteStore::summary(const FilterExpr &filter)
 {
     // Every figure comes from an index where one exists (model, sensitivity, flagged, latency);
-    // only tokens over time read the table. `scope` is where a filter will narrow them down.
-    const QString scope = QStringLiteral("interactions");
-    QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
-    query.setForwardOnly(true);
-    auto run = [&](const QString &sql) -> Result<void> {
-        if (!query.exec(sql.arg(scope)))
-            return fail(QStringLiteral("cannot summarize the interactions: %1")
-                            .arg(query.lastError().text()),
-                        m_path);
+    // only tokens over time read the table.
+    Summary summary;
+    auto run = [&](const std::string &head, const std::string &tail,
+                   const std::function<void(sqlite3_stmt *)> &row,
+                   std::optional<int64_t> extra = {}) -> Result<void> {
+        auto query = filtered(head, filter, tail);
+        if (!query)
+            return std::unexpected(query.error());
+        sqlite3_stmt *stmt = query->get();
+        if (extra) // one more parameter after the filter's, for the tail
+            sqlite3_bind_int64(stmt, sqlite3_bind_parameter_count(stmt), *extra);
+        int rc;
+        while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+            row(stmt);
+        if (rc != SQLITE_DONE)
+            return std::unexpected(
+                sqliteError(QStringLiteral("cannot summarize the interactions")));
         return {};
     };
-    Summary summary;
-    if (auto ok = run(QStringLiteral("SELECT count(*), total(flagged), total(total_tokens), "
-                                     "min(ts), max(ts), count(latency_ms) FROM %1"));
+    int64_t first = 0;
+    int64_t last = 0;
+    qint64 withLatency = 0;
+    if (auto ok = run("SELECT count(*), total(flagged), total(total_tokens), min(ts), max(ts), "
+                      "count(latency_ms) FROM interactions",
+                      {},
+                      [&](sqlite3_stmt *s) {
+                          summary.interactions = sqlite3_column_int64(s, 0);
+                          summary.flagged = sqlite3_column_int64(s, 1);
+                          summary.totalTokens = sqlite3_column_int64(s, 2);
+                          first = sqlite3_column_int64(s, 3);
+                          last = sqlite3_column_int64(s, 4);
+                          withLatency = sqlite3_column_int64(s, 5);
+                      });
         !ok)
         return std::unexpected(ok.error());
-    query.next();
-    summary.interactions = query.value(0).toLongLong();
-    summary.flagged = query.value(1).toLongLong();
-    summary.totalTokens = query.value(2).toLongLong();
-    const int64_t first = query.value(3).toLongLong();
-    const int64_t last = query.value(4).toLongLong();
-    const qint64 withLatency = query.value(5).toLongLong();
     if (summary.interactions == 0)
         return summary;
 
-    if (auto ok = run(QStringLiteral("SELECT coalesce(model, ''), count(*) FROM %1 GROUP BY 1 "
-                                     "ORDER BY 2 DESC, 1"));
+    if (auto ok = run("SELECT coalesce(model, ''), count(*) FROM interactions",
+                      " GROUP BY 1 ORDER BY 2 DESC, 1",
+                      [&](sqlite3_stmt *s) {
+                          summary.byModel.push_back({columnText(s, 0), sqlite3_column_int64(s, 1)});
+                      });
         !ok)
         return std::unexpected(ok.error());
-    while (query.next())
-        summary.byModel.push_back(
-            {query.value(0).toString().toStdString(), query.value(1).toLongLong()});
 
-    if (auto ok = run(QStringLiteral(
-            "SELECT sensitivity, count(*) FROM %1 GROUP BY 1 ORDER BY sensitivity IS NULL, 1"));
+    if (auto ok = run("SELECT sensitivity, count(*) FROM interactions",
+                      " GROUP BY 1 ORDER BY sensitivity IS NULL, 1",
+                      [&](sqlite3_stmt *s) {
+                          summary.bySensitivity.push_back(
+                              {sqlite3_column_type(s, 0) == SQLITE_NULL
+                                   ? std::string()
+                                   : std::string(toString(
+                                         static_cast<Sensitivity>(sqlite3_column_int(s, 0)))),
+                               sqlite3_column_int64(s, 1)});
+                      });
         !ok)
         return std::unexpected(ok.error());
-    while (query.next())
-        summary.bySensitivity.push_back(
-            {query.isNull(0)
-                 ? std::string()
-                 : std::string(toString(static_cast<Sensitivity>(query.value(0).toInt()))),
-             query.value(1).toLongLong()});
 
     // The bucket bounds are this program's constants, not input: they may be SQL text.
-    QString bucket = QStringLiteral("CASE");
+    std::string bucket = "CASE";
     const auto &bounds = Summary::LatencyBucketsMs;
     for (size_t i = 1; i < std::size(bounds); ++i)
-        bucket += QStringLiteral(" WHEN latency_ms < %1 THEN %2").arg(bounds[i]).arg(bounds[i - 1]);
-    bucket += QStringLiteral(" ELSE %1 END").arg(bounds[std::size(bounds) - 1]);
-    if (auto ok = run(QStringLiteral("SELECT %2 AS b, count(*) FROM %1 WHERE latency_ms IS NOT "
-                                     "NULL GROUP BY b ORDER BY b")
-                          .arg(QStringLiteral("%1"), bucket));
+        bucket += " WHEN latency_ms < " + std::to_string(bounds[i]) + " THEN " +
+                  std::to_string(bounds[i - 1]);
+    bucket += " ELSE " + std::to_string(bounds[std::size(bounds) - 1]) + " END";
+    if (auto ok = run("SELECT " + bucket + " AS b, count(*) FROM interactions",
+                      " AND latency_ms IS NOT NULL GROUP BY b ORDER BY b",
+                      [&](sqlite3_stmt *s) {
+                          summary.latencyHistogram.push_back(
+                              {sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), 0});
+                      });
         !ok)
         return std::unexpected(ok.error());
-    while (query.next())
-        summary.latencyHistogram.push_back(
-            {query.value(0).toLongLong(), query.value(1).toLongLong(), 0});
-    auto percentile = [&](double p) -> Result<std::optional<int64_t>> {
-        const qint64 offset = std::min<qint64>(withLatency - 1, qint64(p * double(withLatency)));
-        if (withLatency == 0)
-            return std::nullopt;
-        query.prepare(QStringLiteral("SELECT latency_ms FROM %1 WHERE latency_ms IS NOT NULL "
-                                     "ORDER BY latency_ms LIMIT 1 OFFSET ?")
-                          .arg(scope));
-        query.addBindValue(offset);
-        if (!query.exec() || !query.next())
-            return fail(
-                QStringLiteral("cannot summarize latencies: %1").arg(query.lastError().text()),
-                m_path);
-        return query.value(0).toLongLong();
-    };
     for (auto [p, target] :
          {std::pair{0.50, &summary.latencyP50}, std::pair{0.95, &summary.latencyP95},
           std::pair{0.99, &summary.latencyP99}}) {
-        auto value = percentile(p);
-        if (!value)
-            return std::unexpected(value.error());
-        *target = *value;
+        if (withLatency == 0)
+            break;
+        const qint64 offset = std::min<qint64>(withLatency - 1, qint64(p * double(withLatency)));
+        if (auto ok = run(
+                "SELECT latency_ms FROM interactions",
+                " AND latency_ms IS NOT NULL ORDER BY latency_ms LIMIT 1 OFFSET ?",
+                [&](sqlite3_stmt *s) { *target = sqlite3_column_int64(s, 0); }, offset);
+            !ok)
+            return std::unexpected(ok.error());
     }
 
     constexpr int64_t Hour = 3'600'000;
@@ -1217,18 +1223,17 @@ Result<Summary> SqliteStore::summary()
     summary.timeBucketMs = span <= 3 * 24 * Hour     ? Hour
                            : span <= 180 * 24 * Hour ? 24 * Hour
                                                      : 7 * 24 * Hour;
-    query.prepare(QStringLiteral("SELECT (ts / ?) * ? AS t, count(*), total(total_tokens) "
-                                 "FROM %1 GROUP BY t ORDER BY t")
-                      .arg(scope));
-    query.addBindValue(qint64(summary.timeBucketMs));
-    query.addBindValue(qint64(summary.timeBucketMs));
-    if (!query.exec())
-        return fail(
-            QStringLiteral("cannot summarize the interactions: %1").arg(query.lastError().text()),
-            m_path);
-    while (query.next())
-        summary.overTime.push_back({query.value(0).toLongLong(), query.value(1).toLongLong(),
-                                    query.value(2).toLongLong()});
+    const std::string width = std::to_string(summary.timeBucketMs); // ours, not input
+    if (auto ok = run("SELECT (ts / " + width + ") * " + width +
+                          " AS t, count(*), total(total_tokens) FROM interactions",
+                      " GROUP BY t ORDER BY t",
+                      [&](sqlite3_stmt *s) {
+                          summary.overTime.push_back({sqlite3_column_int64(s, 0),
+                                                      sqlite3_column_int64(s, 1),
+                                                      sqlite3_column_int64(s, 2)});
+                      });
+        !ok)
+        return std::unexpected(ok.error());
     return summary;
 }
 

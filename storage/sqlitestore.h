@@ -44,7 +44,7 @@ public:
     Result<std::vector<InteractionRow>> rows(std::span<const qint64> rowIds) override;
     Result<std::optional<StoredInteraction>> interactionAt(qint64 rowId) override;
     Result<std::vector<SessionSummary>> sessions() override;
-    Result<Summary> summary() override;
+    Result<Summary> summary(const FilterExpr &filter) override;
     Result<std::vector<StoredInteraction>> sessionInteractions(const std::string &sessionId,
                                                                int limit) override;
 

@@ -242,8 +242,9 @@ public:
     Result<std::vector<qint64>> rowIds() { return rowIds(FilterExpr{}, SortOrder{}); }
     virtual Result<std::vector<InteractionRow>> rows(std::span<const qint64> rowIds) = 0;
 
-    // Dashboard figures over all interactions.
-    virtual Result<Summary> summary() = 0;
+    // Dashboard and report figures over the interactions a filter selects.
+    virtual Result<Summary> summary(const FilterExpr &filter) = 0;
+    Result<Summary> summary() { return summary(FilterExpr{}); }
 
     // One interaction by row id (for the detail pane); nullopt when there is none.
     virtual Result<std::optional<StoredInteraction>> interactionAt(qint64 rowId) = 0;

@@ -5,6 +5,7 @@
 #include "dashboardview.h"
 #include "detailpane.h"
 #include "diffview.h"
+#include "filterbar.h"
 #include "importjob.h"
 #include "interactiontablemodel.h"
 #include "sessionlistmodel.h"
@@ -72,6 +73,19 @@ MainWindow::MainWindow(QWidget *parent)
     m_table->horizontalHeader()->setToolTip(tr("Right-click to choose the columns"));
     connect(m_table->horizontalHeader(), &QWidget::customContextMenuRequested, this,
             &MainWindow::showColumnMenu);
+    // The prompt and response columns have no sort key: keep the indicator where it was.
+    connect(m_table->horizontalHeader(), &QHeaderView::sortIndicatorChanged, this,
+            [this](int section) {
+                if (m_model && !InteractionTableModel::sortColumn(section)) {
+                    const SortOrder order = m_model->sortOrder();
+                    for (int c = 0; c < InteractionTableModel::ColumnCount; ++c)
+                        if (InteractionTableModel::sortColumn(c) == order.column)
+                            m_table->horizontalHeader()->setSortIndicator(c, order.direction);
+                    statusBar()->showMessage(tr("This column cannot be sorted; filter it with "
+                                                "contains or ~ instead."),
+                                             5000);
+                }
+            });
 
     m_detail = new DetailPane(this);
     m_conversation = new ConversationView(this);
@@ -90,7 +104,26 @@ MainWindow::MainWindow(QWidget *parent)
     m_dashboard = new DashboardView(this);
     m_mainTabs = new QTabWidget(this);
     m_mainTabs->setDocumentMode(true);
-    m_mainTabs->addTab(m_splitter, tr("Interactions"));
+    m_filterBar = new FilterBar(this);
+    connect(m_filterBar, &FilterBar::filterApplied, this,
+            [this](const QString &text, const FilterExpr &filter) {
+                m_filter = filter;
+                if (m_model) {
+                    m_status->setText(text.isEmpty() ? tr("Loading…") : tr("Filtering…"));
+                    m_model->setFilter(filter);
+                    m_model->reload();
+                }
+                m_dashboardStale = true;
+                if (m_mainTabs->currentWidget() == m_dashboard)
+                    showDashboard();
+            });
+    m_interactionsPage = new QWidget(this);
+    auto *page = new QVBoxLayout(m_interactionsPage);
+    page->setContentsMargins(0, 0, 0, 0);
+    page->setSpacing(0);
+    page->addWidget(m_filterBar);
+    page->addWidget(m_splitter, 1);
+    m_mainTabs->addTab(m_interactionsPage, tr("Interactions"));
     m_mainTabs->addTab(m_dashboard, tr("Dashboard"));
     connect(m_mainTabs, &QTabWidget::currentChanged, this, [this] {
         if (m_mainTabs->currentWidget() == m_dashboard && m_dashboardStale)
@@ -155,6 +188,12 @@ void MainWindow::createSessionsDock()
     m_sessionList->verticalHeader()->setDefaultSectionSize(m_sessionList->fontMetrics().height() +
                                                            6);
     m_sessionList->setWordWrap(false);
+    m_sessionList->setToolTip(tr("Double-click to list only this session's interactions"));
+    connect(m_sessionList, &QAbstractItemView::doubleClicked, this, [this](const QModelIndex &i) {
+        m_filterBar->applyText(
+            u"session_id == "_qs +
+            FilterBar::quoted(i.data(SessionListModel::SessionIdRole).toString()));
+    });
     m_sessionList->setAlternatingRowColors(true);
     m_sessionList->horizontalHeader()->setStretchLastSection(true);
     m_sessionList->setColumnWidth(SessionListModel::Session, 150);
@@ -206,6 +245,15 @@ void MainWindow::createActions()
             copies[i]->setShortcut(QKeySequence(tr("Ctrl+Shift+C")));
     }
 
+    QAction *focusFilter = edit->addAction(tr("&Filter…"), this, [this] {
+        m_mainTabs->setCurrentWidget(m_interactionsPage);
+        m_filterBar->edit()->setFocus();
+        m_filterBar->edit()->selectAll();
+    });
+    focusFilter->setShortcut(QKeySequence::Find);
+    QAction *clearFilter = edit->addAction(tr("C&lear Filter"), m_filterBar, &FilterBar::clear);
+    clearFilter->setShortcut(QKeySequence(tr("Ctrl+Shift+L")));
+
     QMenu *go = menuBar()->addMenu(tr("&Go"));
     QAction *next = go->addAction(tr("&Next Interaction"), this, [this] { moveSelection(1); });
     next->setShortcut(QKeySequence(tr("Ctrl+Down")));
@@ -250,8 +298,8 @@ void MainWindow::createActions()
         view->addAction(tr("Co&mparison"), this, [this] { m_lowerTabs->setCurrentWidget(m_diff); });
     comparison->setShortcut(QKeySequence(tr("Alt+3")));
     view->addSeparator();
-    QAction *interactions = view->addAction(tr("&Interactions"), this,
-                                            [this] { m_mainTabs->setCurrentWidget(m_splitter); });
+    QAction *interactions = view->addAction(
+        tr("&Interactions"), this, [this] { m_mainTabs->setCurrentWidget(m_interactionsPage); });
     interactions->setShortcut(QKeySequence(tr("Ctrl+1")));
     QAction *dashboard = view->addAction(tr("Das&hboard"), this, &MainWindow::showDashboardTab);
     dashboard->setShortcut(QKeySequence(tr("Ctrl+2")));
@@ -282,6 +330,7 @@ void MainWindow::openStore(const QString &path, const QStringList &seedFiles)
     m_sessions->setSessions({});
     m_model = new InteractionTableModel(path, this);
     m_reader = new StoreReader(path, this);
+    m_model->setFilter(m_filter);
     m_table->setModel(m_model);
     auto *header = m_table->horizontalHeader();
     m_headerRestored =
@@ -293,6 +342,9 @@ void MainWindow::openStore(const QString &path, const QStringList &seedFiles)
             header->resizeSection(c, widths[c]);
         m_headerRestored = true;
     }
+    if (!InteractionTableModel::sortColumn(header->sortIndicatorSection()))
+        header->setSortIndicator(InteractionTableModel::Time, Qt::DescendingOrder);
+    m_table->setSortingEnabled(true);
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             &MainWindow::onCurrentRowChanged);
     connect(m_model, &InteractionTableModel::loaded, this, [this] {
@@ -364,8 +416,9 @@ void MainWindow::openStore(const QString &path, const QStringList &seedFiles)
 
 void MainWindow::updateStatus()
 {
+    const QString rows = counted(m_model->rowCount(), tr("interaction"), tr("interactions"));
     m_status->setText(
-        tr("%1 — %2").arg(counted(m_model->rowCount(), tr("interaction"), tr("interactions")),
+        tr("%1 — %2").arg(m_filter.matchesAll() ? rows : tr("%1 match the filter").arg(rows),
                           QDir::toNativeSeparators(m_storePath)));
 }
 
@@ -414,7 +467,7 @@ void MainWindow::showDashboard()
         return;
     m_dashboardStale = false;
     m_dashboard->showLoading();
-    Q_EMIT m_reader->loadSummary(++m_summaryGeneration);
+    Q_EMIT m_reader->loadSummary(++m_summaryGeneration, m_filter);
 }
 
 void MainWindow::showDashboardTab()

@@ -3,6 +3,8 @@
 // The workbench's main window: the interactions of one store in a table, a sessions sidebar,
 // the detail pane and the conversation of a session, and import.
 
+#include "filterexpr.h"
+
 #include <QMainWindow>
 #include <QPointer>
 
@@ -21,6 +23,7 @@ namespace llmaudit {
 
 class ConversationView;
 class DashboardView;
+class FilterBar;
 class DiffView;
 class DetailPane;
 class ImportJob;
@@ -47,6 +50,7 @@ public:
     ConversationView *conversation() const { return m_conversation; }
     DiffView *diffView() const { return m_diff; }
     DashboardView *dashboard() const { return m_dashboard; }
+    FilterBar *filterBar() const { return m_filterBar; }
     void showDashboard();    // computes the figures again
     void showDashboardTab(); // brings the dashboard forward
     QTableView *sessionList() const { return m_sessionList; }
@@ -101,9 +105,12 @@ private:
     ConversationView *m_conversation = nullptr;
     DiffView *m_diff = nullptr;
     QTabWidget *m_mainTabs = nullptr;
+    QWidget *m_interactionsPage = nullptr;
+    FilterBar *m_filterBar = nullptr;
     DashboardView *m_dashboard = nullptr;
     quint64 m_summaryGeneration = 0;
     bool m_dashboardStale = true;
+    FilterExpr m_filter;
     quint64 m_compareGeneration = 0;
     SessionListModel *m_sessions = nullptr;
     QSortFilterProxyModel *m_sessionFilter = nullptr;

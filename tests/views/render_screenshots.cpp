@@ -2,6 +2,7 @@
 //   render_screenshots OUTDIR
 // Run it under Xvfb (tests/views/screenshots.sh) to see a real X11 window.
 
+#include "filterbar.h"
 #include "interactiontablemodel.h"
 #include "mainwindow.h"
 
@@ -66,6 +67,11 @@ int main(int argc, char **argv)
         std::printf("%s\n", qPrintable(path));
         return true;
     };
+    window.filterBar()->applyText(u"latency > 1000 and sensitivity >= internal"_qs);
+    waitFor([&] {
+        return model->rowCount() < 400 && model->rowCount() > 0 &&
+               model->index(0, InteractionTableModel::User).data().toString() != u"…";
+    });
     bool shown = false;
     QObject::connect(&window, &MainWindow::interactionShown, [&] { shown = true; });
     window.table()->selectRow(2);

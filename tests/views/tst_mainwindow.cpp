@@ -5,6 +5,7 @@
 #include "dashboardview.h"
 #include "detailpane.h"
 #include "diffview.h"
+#include "filterbar.h"
 #include "importjob.h"
 #include "interactiontablemodel.h"
 #include "mainwindow.h"
@@ -15,6 +16,7 @@
 #include <QFile>
 #include <QLineEdit>
 #include <QMessageBox>
+#include <QRegularExpression>
 #include <QSet>
 #include <QSignalSpy>
 #include <QTableView>
@@ -215,6 +217,80 @@ private Q_SLOTS:
         };
         QCOMPARE(window.diffView()->diff().textA(), responseOfRow(7));
         QCOMPARE(window.diffView()->diff().textB(), responseOfRow(2));
+    }
+
+    // The filter bar: a filter lists only what it selects (counted here from the file), a bad
+    // one turns red and says where; sorting by a column reorders the rows.
+    void filterAndSort()
+    {
+        const QString samples = QStringLiteral(":/llmaudit/samples/sample-interactions.jsonl");
+        QFile file(samples);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        int slow = 0;
+        int confidentialOrAbove = 0;
+        while (!file.atEnd()) {
+            const QByteArray line = file.readLine().trimmed();
+            if (line.isEmpty())
+                continue;
+            const auto doc = nlohmann::json::parse(line.toStdString());
+            const auto latency = doc.value("/metrics/latency_ms"_json_pointer, nlohmann::json());
+            slow += latency.is_number() && latency.get<double>() > 2000;
+            const auto level = doc.value("/security/sensitivity_level"_json_pointer, std::string());
+            confidentialOrAbove += level == "confidential" || level == "restricted";
+        }
+        QVERIFY(slow > 0 && confidentialOrAbove > 0);
+
+        MainWindow window;
+        QSignalSpy imported(&window, &MainWindow::importFinished);
+        window.openStore(m_dir.filePath(QStringLiteral("filter.sqlite")), {samples});
+        window.show();
+        QVERIFY(imported.wait(30000));
+        QTRY_VERIFY_WITH_TIMEOUT(window.model()->rowCount() > slow, 10000);
+
+        FilterBar *bar = window.filterBar();
+        // Completion: fields, then the field's operators, then its enum names.
+        QString prefix;
+        QVERIFY(bar->completionsAt(u"lat"_qs, 3, &prefix).contains(u"latency"_qs));
+        QCOMPARE(prefix, u"lat"_qs);
+        QVERIFY(bar->completionsAt(u"latency "_qs, 8, &prefix).contains(u">"_qs));
+        QVERIFY(bar->completionsAt(u"user_id == \"x\" and sensitivity >= c"_qs, 35, &prefix)
+                    .contains(u"confidential"_qs));
+        QTest::keyClicks(bar->edit(), u"latency > 2000"_qs);
+        QVERIFY(bar->isValid());
+        QTest::keyClick(bar->edit(), Qt::Key_Return);
+        QTRY_COMPARE_WITH_TIMEOUT(window.model()->rowCount(), slow, 10000);
+        QCOMPARE(bar->history().value(0), u"latency > 2000"_qs);
+
+        bar->edit()->setText(u"latncy > 2000"_qs);
+        QVERIFY(!bar->isValid());
+        QTest::keyClick(bar->edit(), Qt::Key_Return); // not applied
+        QCOMPARE(window.model()->rowCount(), slow);
+
+        bar->applyText(u"sensitivity >= confidential"_qs);
+        QTRY_COMPARE_WITH_TIMEOUT(window.model()->rowCount(), confidentialOrAbove, 10000);
+
+        // The dashboard follows the filter.
+        QSignalSpy dashboard(&window, &MainWindow::dashboardShown);
+        window.showDashboardTab();
+        QVERIFY(dashboard.wait(10000));
+        QCOMPARE(window.dashboard()->summary().interactions, confidentialOrAbove);
+
+        // Sorted by latency, longest first.
+        bar->clear();
+        QTRY_VERIFY_WITH_TIMEOUT(window.model()->rowCount() > confidentialOrAbove, 10000);
+        QSignalSpy loaded(window.model(), &InteractionTableModel::loaded);
+        window.table()->sortByColumn(InteractionTableModel::Latency, Qt::DescendingOrder);
+        QVERIFY(loaded.wait(10000));
+        auto latencyAt = [&](int row) {
+            return window.model()->index(row, InteractionTableModel::Latency).data().toString();
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(latencyAt(0) != u"…", 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(latencyAt(1) != u"…", 10000);
+        auto ms = [](QString text) {
+            return text.remove(QRegularExpression(u"[^0-9]"_qs)).toLongLong();
+        };
+        QVERIFY2(ms(latencyAt(0)) >= ms(latencyAt(1)),
+                 qPrintable(latencyAt(0) + u' ' + latencyAt(1)));
     }
 
     // New rows arriving (an import) keep the selected interaction selected.
