@@ -41,6 +41,18 @@ int linesIn(const QString &path)
     return lines;
 }
 
+// Accepts the visible message boxes (modal result dialogs); returns the last one, or null.
+QMessageBox *acceptMessageBoxes()
+{
+    QMessageBox *last = nullptr;
+    for (QWidget *w : QApplication::topLevelWidgets())
+        if (auto *box = qobject_cast<QMessageBox *>(w); box && box->isVisible()) {
+            box->accept();
+            last = box;
+        }
+    return last;
+}
+
 } // namespace
 
 class TestMainWindow : public QObject
@@ -111,16 +123,13 @@ private Q_SLOTS:
         // The result dialog is modal: close it when it shows.
         Qt::TextFormat dialogFormat = Qt::RichText;
         QString dialogDetails;
-        auto closeDialogs = [&] {
-            for (QWidget *w : QApplication::topLevelWidgets())
-                if (auto *box = qobject_cast<QMessageBox *>(w); box && box->isVisible()) {
-                    dialogFormat = box->textFormat();
-                    dialogDetails = box->detailedText();
-                    box->accept();
-                }
-        };
         QTimer closer;
-        connect(&closer, &QTimer::timeout, this, closeDialogs);
+        connect(&closer, &QTimer::timeout, this, [&] {
+            if (QMessageBox *box = acceptMessageBoxes()) {
+                dialogFormat = box->textFormat();
+                dialogDetails = box->detailedText();
+            }
+        });
         closer.start(50);
         window.importFiles({log});
         QVERIFY(imported.wait(30000));
@@ -319,13 +328,8 @@ private Q_SLOTS:
                            .arg(i + 1)
                            .toUtf8());
         file.close();
-        auto closeDialogs = [] {
-            for (QWidget *w : QApplication::topLevelWidgets())
-                if (auto *box = qobject_cast<QMessageBox *>(w); box && box->isVisible())
-                    box->accept();
-        };
-        QTimer closer;
-        connect(&closer, &QTimer::timeout, this, closeDialogs);
+        QTimer closer; // the result dialog is modal: close it when it shows
+        connect(&closer, &QTimer::timeout, this, [] { acceptMessageBoxes(); });
         closer.start(50);
         window.importFiles({log});
         QVERIFY(imported.wait(30000));
