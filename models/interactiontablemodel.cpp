@@ -10,8 +10,11 @@ namespace llmaudit {
 
 InteractionTableModel::InteractionTableModel(QString storePath, QObject *parent)
     : QAbstractTableModel(parent)
-    , m_reader(std::move(storePath))
+    , m_reader(storePath)
+    , m_listReader(storePath)
 {
+    connect(&m_listReader, &StoreReader::idsLoaded, this, &InteractionTableModel::onIds);
+    connect(&m_listReader, &StoreReader::failed, this, &InteractionTableModel::failed);
     connect(&m_reader, &StoreReader::idsLoaded, this, &InteractionTableModel::onIds);
     connect(&m_reader, &StoreReader::rowsLoaded, this, &InteractionTableModel::onRows);
     connect(&m_reader, &StoreReader::failed, this, &InteractionTableModel::failed);
@@ -20,21 +23,44 @@ InteractionTableModel::InteractionTableModel(QString storePath, QObject *parent)
 void InteractionTableModel::reload()
 {
     m_loading = true;
-    Q_EMIT m_reader.loadIds(++m_generation, m_filter, m_order);
+    // The first page at once, then the whole list: on a big store the first rows show long
+    // before the last ids arrive.
+    ++m_generation;
+    Q_EMIT m_reader.loadIds(m_generation, m_filter, m_order, PageSize);
+    Q_EMIT m_listReader.loadIds(m_generation, m_filter, m_order);
 }
 
-void InteractionTableModel::onIds(quint64 generation, std::vector<qint64> ids)
+void InteractionTableModel::onIds(quint64 generation, std::vector<qint64> ids, bool complete)
 {
     if (generation != m_generation)
         return;
+    // The two lists come from two threads: a first page that arrives after the whole list is
+    // old news.
+    if (!complete && !m_loading)
+        return;
+    if (complete && m_partial && ids.size() >= m_ids.size() &&
+        std::equal(m_ids.begin(), m_ids.end(), ids.begin())) {
+        // The rest of the list after its first page: rows are added, nothing shown changes.
+        m_partial = false;
+        m_loading = false;
+        if (ids.size() > m_ids.size()) {
+            beginInsertRows({}, int(m_ids.size()), int(ids.size()) - 1);
+            m_ids = std::move(ids);
+            endInsertRows();
+        }
+        Q_EMIT loaded(rowCount());
+        return;
+    }
+    m_partial = !complete;
     beginResetModel();
     m_ids = std::move(ids);
     m_pages.clear();
     m_lru.clear();
     m_requested.clear();
-    m_loading = false;
+    m_loading = !complete;
     endResetModel();
-    Q_EMIT loaded(rowCount());
+    if (complete)
+        Q_EMIT loaded(rowCount());
 }
 
 void InteractionTableModel::onRows(quint64 generation, int page, std::vector<InteractionRow> rows)

@@ -64,14 +64,18 @@ Q_SIGNALS:
 private:
     const InteractionRow *cachedRow(int row) const;
     void requestPage(int page) const;
-    void onIds(quint64 generation, std::vector<qint64> ids);
+    void onIds(quint64 generation, std::vector<qint64> ids, bool complete);
     void onRows(quint64 generation, int page, std::vector<InteractionRow> rows);
 
     mutable StoreReader m_reader; // asked for pages from data(), which is const
+    // Whole id lists come from a second connection on its own thread, so that the pages the
+    // table asks for meanwhile never wait behind a long list.
+    StoreReader m_listReader;
     quint64 m_generation = 0;
     FilterExpr m_filter;
     SortOrder m_order;
     bool m_loading = false;
+    bool m_partial = false; // m_ids holds only the first page of the list
     std::vector<qint64> m_ids;
     // page -> rows in page order; LRU over pages
     mutable std::unordered_map<int, std::vector<InteractionRow>> m_pages;

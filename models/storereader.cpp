@@ -65,9 +65,11 @@ StoreReader::StoreReader(QString storePath, QObject *parent)
     auto *worker = new Worker(this, m_storePath);
     worker->moveToThread(&m_thread);
     connect(this, &StoreReader::loadIds, worker,
-            [this, worker](quint64 g, const FilterExpr &filter, SortOrder order) {
-                worker->run([&](Store &s) { return s.rowIds(filter, order); },
-                            [&](std::vector<qint64> ids) { Q_EMIT idsLoaded(g, std::move(ids)); });
+            [this, worker](quint64 g, const FilterExpr &filter, SortOrder order, qint64 limit) {
+                const auto bound = limit > 0 ? std::optional<qint64>(limit) : std::nullopt;
+                worker->run(
+                    [&](Store &s) { return s.rowIds(filter, order, bound); },
+                    [&](std::vector<qint64> ids) { Q_EMIT idsLoaded(g, std::move(ids), !bound); });
             });
     connect(this, &StoreReader::loadRows, worker,
             [this, worker](quint64 g, int page, const std::vector<qint64> &ids) {

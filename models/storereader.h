@@ -27,7 +27,9 @@ public:
 
 Q_SIGNALS:
     // Requests (from any thread).
-    void loadIds(quint64 generation, llmaudit::FilterExpr filter, llmaudit::SortOrder order);
+    // With a limit, the first `limit` ids only (idsLoaded's `complete` is false).
+    void loadIds(quint64 generation, llmaudit::FilterExpr filter, llmaudit::SortOrder order,
+                 qint64 limit = 0);
     void loadRows(quint64 generation, int page, std::vector<qint64> rowIds);
     void loadStats(quint64 generation);
     void loadInteraction(quint64 generation, qint64 rowId);
@@ -37,7 +39,7 @@ Q_SIGNALS:
     void loadSummary(quint64 generation, llmaudit::FilterExpr filter);
 
     // Answers (to the requester's thread).
-    void idsLoaded(quint64 generation, std::vector<qint64> rowIds);
+    void idsLoaded(quint64 generation, std::vector<qint64> rowIds, bool complete);
     void rowsLoaded(quint64 generation, int page, std::vector<llmaudit::InteractionRow> rows);
     void statsLoaded(quint64 generation, llmaudit::StoreStats stats);
     // `interaction` is empty when the row is gone.

@@ -987,11 +987,15 @@ Result<std::vector<ConflictEntry>> SqliteStore::conflicts()
     return list;
 }
 
-Result<std::vector<qint64>> SqliteStore::rowIds(const FilterExpr &filter, SortOrder order)
+Result<std::vector<qint64>> SqliteStore::rowIds(const FilterExpr &filter, SortOrder order,
+                                                std::optional<qint64> limit)
 {
-    auto query = filtered("SELECT interactions.id FROM interactions", filter, orderByClause(order));
+    auto query = filtered("SELECT interactions.id FROM interactions", filter,
+                          orderByClause(order) + (limit ? " LIMIT ?" : ""));
     if (!query)
         return std::unexpected(query.error());
+    if (limit) // the parameter after the filter's
+        sqlite3_bind_int64(query->get(), sqlite3_bind_parameter_count(query->get()), *limit);
     std::vector<qint64> ids;
     int rc;
     while ((rc = sqlite3_step(query->get())) == SQLITE_ROW)
@@ -1013,11 +1017,14 @@ Result<std::vector<InteractionRow>> SqliteStore::rows(std::span<const qint64> id
     query.setForwardOnly(true);
     query.prepare(
         QStringLiteral(
+            // Each document is decompressed once (MATERIALIZED), not once per extracted field.
+            "WITH page AS MATERIALIZED (SELECT id, interaction_id, ts, user_id, session_id, "
+            "model, total_tokens, latency_ms, finish_reason, flagged, sensitivity, "
+            "llmaudit_json(document) AS doc FROM interactions WHERE id IN (%1)) "
             "SELECT id, interaction_id, ts, user_id, session_id, model, "
-            "substr(json_extract(llmaudit_json(document), '$.request.prompt'), 1, 400), "
-            "substr(json_extract(llmaudit_json(document), '$.response.content'), 1, 400), "
-            "total_tokens, latency_ms, finish_reason, flagged, sensitivity "
-            "FROM interactions WHERE id IN (%1)")
+            "substr(json_extract(doc, '$.request.prompt'), 1, 400), "
+            "substr(json_extract(doc, '$.response.content'), 1, 400), "
+            "total_tokens, latency_ms, finish_reason, flagged, sensitivity FROM page")
             .arg(placeholders));
     for (size_t i = 0; i < ids.size(); ++i)
         query.bindValue(static_cast<int>(i), ids[i]);

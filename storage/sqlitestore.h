@@ -40,7 +40,8 @@ public:
                                     SortOrder order) override;
     Result<std::vector<RejectEntry>> rejects() override;
     Result<std::vector<ConflictEntry>> conflicts() override;
-    Result<std::vector<qint64>> rowIds(const FilterExpr &filter, SortOrder order) override;
+    Result<std::vector<qint64>> rowIds(const FilterExpr &filter, SortOrder order,
+                                       std::optional<qint64> limit) override;
     Result<std::vector<InteractionRow>> rows(std::span<const qint64> rowIds) override;
     Result<std::optional<StoredInteraction>> interactionAt(qint64 rowId) override;
     Result<std::vector<SessionSummary>> sessions() override;

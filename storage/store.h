@@ -238,7 +238,13 @@ public:
 
     // Row ids of the interactions a filter selects, in `order` (the table keeps these), and the
     // table columns for some of them.
-    virtual Result<std::vector<qint64>> rowIds(const FilterExpr &filter, SortOrder order) = 0;
+    // With a limit, only the first `limit` of them (a table's first page, shown at once).
+    virtual Result<std::vector<qint64>> rowIds(const FilterExpr &filter, SortOrder order,
+                                               std::optional<qint64> limit) = 0;
+    Result<std::vector<qint64>> rowIds(const FilterExpr &filter, SortOrder order)
+    {
+        return rowIds(filter, order, std::nullopt);
+    }
     Result<std::vector<qint64>> rowIds() { return rowIds(FilterExpr{}, SortOrder{}); }
     virtual Result<std::vector<InteractionRow>> rows(std::span<const qint64> rowIds) = 0;
 
