@@ -26,6 +26,7 @@ const CommandEntry Commands[] = {
     {"rejects", "List (or save) the records an import quarantined, with the reasons", runRejects},
     {"conflicts", "List records that arrived with a known id but different content", runConflicts},
     {"diff", "Compare two interactions: scores, deltas and the responses' diff", runDiff},
+    {"replay", "Replay interactions against an LLM provider and compare the answers", runReplay},
 };
 
 QString overview()

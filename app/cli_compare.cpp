@@ -223,6 +223,17 @@ QString wordDiff(const Comparison &c, const Colours &colours)
 
 } // namespace
 
+QString comparisonText(const Comparison &comparison, bool words, int context, bool colour)
+{
+    const Colours colours{colour};
+    QString text = table(comparison) + u'\n';
+    if (comparison.response.exactMatch)
+        text += QStringLiteral("The responses are identical.\n");
+    else
+        text += words ? wordDiff(comparison, colours) : unifiedDiff(comparison, context, colours);
+    return text;
+}
+
 int runDiff(const QStringList &args, const QString &description)
 {
     Command command(QStringLiteral("diff"), description, args);
@@ -284,12 +295,8 @@ int runDiff(const QStringList &args, const QString &description)
         printJson(toJson(*comparison, mode));
         return Ok;
     }
-    const Colours colours{isatty(STDOUT_FILENO) && qEnvironmentVariableIsEmpty("NO_COLOR")};
-    out(table(*comparison) + u'\n');
-    if (comparison->response.exactMatch)
-        out(QStringLiteral("The responses are identical.\n"));
-    else
-        out(words ? wordDiff(*comparison, colours) : unifiedDiff(*comparison, context, colours));
+    out(comparisonText(*comparison, words, context,
+                       isatty(STDOUT_FILENO) && qEnvironmentVariableIsEmpty("NO_COLOR")));
     return Ok;
 }
 

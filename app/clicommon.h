@@ -14,6 +14,10 @@
 #include <memory>
 #include <optional>
 
+namespace llmaudit {
+struct Comparison;
+}
+
 namespace llmaudit::cli {
 
 enum Exit { Ok = 0, Failed = 1, Usage = 2, Interrupted = 130 };
@@ -68,5 +72,10 @@ int runValidate(const QStringList &args, const QString &description);
 int runRejects(const QStringList &args, const QString &description);
 int runConflicts(const QStringList &args, const QString &description);
 int runDiff(const QStringList &args, const QString &description);
+int runReplay(const QStringList &args, const QString &description);
+
+// A comparison as `llmaudit diff` prints it: the numbers side by side, then the responses'
+// diff (unified, or word by word), in colour when asked.
+QString comparisonText(const Comparison &comparison, bool words, int context, bool colour);
 
 } // namespace llmaudit::cli

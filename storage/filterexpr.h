@@ -1,5 +1,7 @@
 #pragma once
 
+#include <QMetaType>
+
 // The checked form of a display filter: a plain value tree that the filter language
 // (models/filterlanguage.h) produces from the text a user typed, and that each Store backend
 // turns into its own query. Fields are named by their path in the log format; which of them
@@ -158,3 +160,6 @@ std::string toString(const FilterNode &node);
 QRegularExpression filterRegex(const QString &pattern);
 
 } // namespace llmaudit
+
+// Filters travel between threads in queued signals.
+Q_DECLARE_METATYPE(llmaudit::FilterExpr)

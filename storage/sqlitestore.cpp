@@ -92,6 +92,34 @@ const std::vector<std::vector<const char *>> &migrations()
                 raw BLOB NOT NULL,
                 UNIQUE (raw_hash, source)))",
         },
+        {
+            // Replay runs (batch and session replays): which originals a run has replayed, so
+            // that a stopped run resumes without replaying them twice. Filled by a trigger from
+            // the record's replay.run_id, in the same transaction as the record itself.
+            R"(CREATE TABLE replay_runs (
+                run_id TEXT NOT NULL,
+                original_id TEXT NOT NULL,
+                replay_id TEXT NOT NULL UNIQUE,
+                PRIMARY KEY (run_id, original_id, replay_id)) WITHOUT ROWID)",
+            R"(CREATE TRIGGER interactions_replay_run AFTER INSERT ON interactions
+                WHEN NEW.replay_of IS NOT NULL BEGIN
+                INSERT OR IGNORE INTO replay_runs (run_id, original_id, replay_id)
+                    SELECT run, NEW.replay_of, NEW.interaction_id
+                      FROM (SELECT json_extract(llmaudit_json(NEW.document), '$.replay.run_id')
+                                AS run)
+                     WHERE typeof(run) = 'text';
+            END)",
+            R"(CREATE TRIGGER interactions_replay_run_gone AFTER DELETE ON interactions
+                WHEN OLD.replay_of IS NOT NULL BEGIN
+                DELETE FROM replay_runs WHERE replay_id = OLD.interaction_id;
+            END)",
+            R"(INSERT OR IGNORE INTO replay_runs (run_id, original_id, replay_id)
+                SELECT run, replay_of, interaction_id
+                  FROM (SELECT json_extract(llmaudit_json(document), '$.replay.run_id') AS run,
+                               replay_of, interaction_id
+                          FROM interactions WHERE replay_of IS NOT NULL)
+                 WHERE typeof(run) = 'text')",
+        },
     };
     return steps;
 }
@@ -107,6 +135,8 @@ enum StatementId {
     InteractionById,
     SessionInteractions,
     InteractionsById,
+    ReplaysOf,
+    ReplayedInRun,
     StatementCount
 };
 
@@ -1242,6 +1272,47 @@ Result<Summary> SqliteStore::summary(const FilterExpr &filter)
         !ok)
         return std::unexpected(ok.error());
     return summary;
+}
+
+// --- Replays ---------------------------------------------------------------------------------
+
+Result<std::vector<StoredInteraction>> SqliteStore::replaysOf(const std::string &interactionId,
+                                                              int limit)
+{
+    auto stmt = statement(ReplaysOf, "SELECT id, document, original, source, ingested_ms "
+                                     "FROM interactions WHERE replay_of = ?1 "
+                                     "ORDER BY ts DESC, id DESC LIMIT ?2");
+    if (!stmt)
+        return std::unexpected(stmt.error());
+    sqlite3_stmt *s = *stmt;
+    bindText(s, 1, interactionId);
+    sqlite3_bind_int(s, 2, limit);
+    std::vector<StoredInteraction> list;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        list.push_back(storedInteraction(s));
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return std::unexpected(sqliteError(QStringLiteral("cannot read the replays")));
+    return list;
+}
+
+Result<std::vector<std::string>> SqliteStore::replayedInRun(const std::string &runId)
+{
+    auto stmt = statement(ReplayedInRun, "SELECT DISTINCT original_id FROM replay_runs "
+                                         "WHERE run_id = ?1 ORDER BY original_id");
+    if (!stmt)
+        return std::unexpected(stmt.error());
+    sqlite3_stmt *s = *stmt;
+    bindText(s, 1, runId);
+    std::vector<std::string> list;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        list.push_back(columnText(s, 0));
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return std::unexpected(sqliteError(QStringLiteral("cannot read the replay run")));
+    return list;
 }
 
 } // namespace llmaudit

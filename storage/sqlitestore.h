@@ -16,7 +16,7 @@ class SqliteStore final : public Store
     Q_OBJECT
 
 public:
-    static constexpr int SchemaVersion = 1;
+    static constexpr int SchemaVersion = 2;
 
     static Result<std::unique_ptr<SqliteStore>> open(const QString &path, Access access);
     ~SqliteStore() override;
@@ -56,6 +56,10 @@ public:
     // interactions_user (user_id=?)"). For tests and diagnostics.
     Result<QStringList> explainQueryPlan(const FilterExpr &filter,
                                          std::optional<SortOrder> order = std::nullopt);
+
+    Result<std::vector<StoredInteraction>> replaysOf(const std::string &interactionId,
+                                                     int limit) override;
+    Result<std::vector<std::string>> replayedInRun(const std::string &runId) override;
 
 private:
     struct Query;

@@ -266,6 +266,14 @@ public:
     virtual Result<std::optional<StoredInteraction>>
     interaction(const std::string &interactionId) = 0;
 
+    // Replays. The first `limit` replays of an interaction (records whose replay_of names it),
+    // newest first.
+    virtual Result<std::vector<StoredInteraction>> replaysOf(const std::string &interactionId,
+                                                             int limit) = 0;
+    // The interaction_ids of the originals that have a replay in the replay run `runId` (the
+    // replay.run_id of batch and session replays), for resuming a stopped run.
+    virtual Result<std::vector<std::string>> replayedInRun(const std::string &runId) = 0;
+
 Q_SIGNALS:
     // Emitted after a write that stored something, in the writing thread.
     void interactionsAdded(qint64 count);
@@ -275,3 +283,5 @@ protected:
 };
 
 } // namespace llmaudit
+
+Q_DECLARE_METATYPE(llmaudit::SortOrder)

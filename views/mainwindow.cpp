@@ -8,6 +8,7 @@
 #include "filterbar.h"
 #include "importjob.h"
 #include "interactiontablemodel.h"
+#include "replaypanel.h"
 #include "sessionlistmodel.h"
 #include "storereader.h"
 
@@ -157,6 +158,7 @@ MainWindow::MainWindow(QWidget *parent)
             m_import->cancel();
     });
     createActions();
+    createReplayPanel();
     QSettings settings;
     if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray()))
         resize(1400, 900);
@@ -215,6 +217,34 @@ void MainWindow::createSessionsDock()
     dock->setWidget(panel);
     addDockWidget(Qt::LeftDockWidgetArea, dock);
     resizeDocks({dock}, {370}, Qt::Horizontal);
+}
+
+// The Replay tab and menu: the panel replays the interaction the detail pane shows, and its
+// comparisons go to the Compare tab.
+void MainWindow::createReplayPanel()
+{
+    m_replay = new ReplayPanel(this);
+    m_lowerTabs->addTab(m_replay, tr("&Replay"));
+    connect(m_replay, &ReplayPanel::comparisonReady, this, [this](const Comparison &comparison) {
+        m_diff->setComparison(comparison);
+        m_lowerTabs->setCurrentWidget(m_diff);
+        Q_EMIT comparisonShown();
+    });
+    connect(m_replay, &ReplayPanel::replayStored, this, [this] {
+        if (m_model)
+            m_model->reload(); // the replay is a new row
+    });
+    auto *menu = new QMenu(tr("&Replay"), this);
+    QAction *show = menu->addAction(tr("&Replay Selected Interaction…"), this,
+                                    [this] { m_lowerTabs->setCurrentWidget(m_replay); });
+    show->setShortcuts({QKeySequence(tr("Ctrl+R")), QKeySequence(tr("Alt+4"))});
+    show->setStatusTip(tr("Edit the prompt, parameters or provider and replay the interaction"));
+    menu->addAction(tr("R&un Replay"), m_replay, &ReplayPanel::run);
+    menu->addAction(tr("&Cancel Replay"), m_replay, &ReplayPanel::cancel);
+    menu->addSeparator();
+    menu->addAction(tr("Reload &Providers"), m_replay, &ReplayPanel::reloadProviders);
+    const QList<QAction *> menus = menuBar()->actions();
+    menuBar()->insertMenu(menus.isEmpty() ? nullptr : menus.last(), menu); // before Help
 }
 
 MainWindow::~MainWindow() = default;
@@ -331,6 +361,7 @@ void MainWindow::openStore(const QString &path, const QStringList &seedFiles)
     m_model = new InteractionTableModel(path, this);
     m_reader = new StoreReader(path, this);
     m_model->setFilter(m_filter);
+    m_replay->setStorePath(path);
     m_table->setModel(m_model);
     auto *header = m_table->horizontalHeader();
     m_headerRestored =
@@ -368,6 +399,7 @@ void MainWindow::openStore(const QString &path, const QStringList &seedFiles)
                     return;
                 }
                 m_detail->setInteraction(*item);
+                m_replay->setInteraction(*item);
                 Q_EMIT interactionShown(rowId);
             });
     connect(m_reader, &StoreReader::sessionsLoaded, this,

@@ -28,6 +28,7 @@ class DiffView;
 class DetailPane;
 class ImportJob;
 class InteractionTableModel;
+class ReplayPanel;
 class SessionListModel;
 class StoreReader;
 struct ImportReport;
@@ -53,6 +54,8 @@ public:
     FilterBar *filterBar() const { return m_filterBar; }
     void showDashboard();    // computes the figures again
     void showDashboardTab(); // brings the dashboard forward
+
+    ReplayPanel *replayPanel() const { return m_replay; }
     QTableView *sessionList() const { return m_sessionList; }
     QLineEdit *sessionSearch() const { return m_sessionSearch; }
 
@@ -79,6 +82,7 @@ protected:
 private:
     void createActions();
     void createSessionsDock();
+    void createReplayPanel();
     void chooseStore();
     void chooseImportFiles();
     void showImportResult(const ImportReport &report);
@@ -112,6 +116,7 @@ private:
     bool m_dashboardStale = true;
     FilterExpr m_filter;
     quint64 m_compareGeneration = 0;
+    ReplayPanel *m_replay = nullptr;
     SessionListModel *m_sessions = nullptr;
     QSortFilterProxyModel *m_sessionFilter = nullptr;
     QTableView *m_sessionList = nullptr;
