@@ -58,6 +58,25 @@ Result<std::string> textOrFile(const QString &value)
 }
 
 // One id a line; blank lines and lines starting with # are skipped.
+// The interaction ids a filter selects, oldest first: a batch's list, read when it starts.
+Result<std::vector<std::string>> interactionIdsMatching(Store &store, const FilterExpr &filter)
+{
+    auto rowIds = store.rowIds(filter, {SortColumn::Time, Qt::AscendingOrder});
+    if (!rowIds)
+        return std::unexpected(rowIds.error());
+    std::vector<std::string> ids;
+    ids.reserve(rowIds->size());
+    constexpr size_t Page = 1000;
+    for (size_t at = 0; at < rowIds->size(); at += Page) {
+        auto rows = store.rows(std::span(*rowIds).subspan(at, std::min(Page, rowIds->size() - at)));
+        if (!rows)
+            return std::unexpected(rows.error());
+        for (auto &row : *rows)
+            ids.push_back(std::move(row.interactionId));
+    }
+    return ids;
+}
+
 Result<std::vector<std::string>> readIds(const QString &path)
 {
     QFile file(path);
@@ -171,6 +190,7 @@ int runReplay(const QStringList &args, const QString &description)
                  u"Replay the interactions whose ids are in FILE, one a line ('-': standard "
                  "input)."_s,
                  u"FILE"_s});
+    command.addFilterOption(u"Replay every interaction the filter selects, in time order."_s);
     p.addOption({u"concurrency"_s, u"Batch: replays at once (default 4)."_s, u"N"_s, u"4"_s});
     p.addOption({u"rate"_s, u"Batch: replays started a second at most (default: no limit)."_s,
                  u"R"_s, u"0"_s});
@@ -189,23 +209,28 @@ int runReplay(const QStringList &args, const QString &description)
 
     const QStringList positional = p.positionalArguments();
     const bool session = p.isSet(u"session"_s);
-    const bool batch = p.isSet(u"ids-from"_s);
-    if (int(session) + int(batch) + int(!positional.isEmpty()) != 1)
-        return usageError(command.name, u"give one interaction ID, --session SID or --ids-from "
-                                        "FILE"_s);
+    const bool byFilter = p.isSet(u"filter"_s);
+    const bool batch = p.isSet(u"ids-from"_s) || byFilter;
+    if (int(session) + int(p.isSet(u"ids-from"_s)) + int(byFilter) + int(!positional.isEmpty()) !=
+        1)
+        return usageError(command.name, u"give one interaction ID, --session SID, --filter EXPR "
+                                        "or --ids-from FILE"_s);
     if (positional.size() > 1)
-        return usageError(command.name, u"one interaction ID at a time (use --ids-from for "
-                                        "more)"_s);
+        return usageError(command.name, u"one interaction ID at a time (use --filter or "
+                                        "--ids-from for more)"_s);
     if (!batch)
         for (const char *option : {"concurrency", "rate", "run-id", "resume"})
             if (p.isSet(QString::fromLatin1(option)))
-                return usageError(command.name, u"--%1 is for batches (--ids-from)"_s.arg(
+                return usageError(command.name, u"--%1 is for batches (--filter, --ids-from)"_s.arg(
                                                     QLatin1StringView(option)));
     if (!session && p.isSet(u"session-mode"_s))
         return usageError(command.name, u"--session-mode goes with --session"_s);
     if ((session || batch) && (p.isSet(u"prompt"_s) || p.isSet(u"context"_s)))
         return usageError(command.name, u"--prompt and --context replace one interaction's "
                                         "text: not for a session or a batch"_s);
+    FilterExpr filter;
+    if (auto stop = command.readFilter(filter))
+        return *stop;
     if (p.isSet(u"run-id"_s) && p.isSet(u"resume"_s))
         return usageError(command.name, u"--run-id and --resume exclude each other"_s);
 
@@ -409,10 +434,14 @@ int runReplay(const QStringList &args, const QString &description)
     }
 
     // --- a batch -------------------------------------------------------------------------------
-    auto ids = readIds(p.value(u"ids-from"_s));
-    if (!ids) {
-        err(u"llmaudit replay: %1\n"_s.arg(ids.error().toString()));
-        return Failed;
+    std::optional<std::vector<std::string>> ids;
+    if (!byFilter) {
+        auto read = readIds(p.value(u"ids-from"_s));
+        if (!read) {
+            err(u"llmaudit replay: %1\n"_s.arg(read.error().toString()));
+            return Failed;
+        }
+        ids = std::move(*read);
     }
     BatchOptions options;
     options.spec = setup.spec;
@@ -426,7 +455,11 @@ int runReplay(const QStringList &args, const QString &description)
         options.spec.runId = p.value(u"run-id"_s).toStdString();
     }
     BatchReplay replay(&engine, options);
-    replay.setIds(std::move(*ids));
+    if (ids)
+        replay.setIds(std::move(*ids));
+    else
+        replay.setIdSource(
+            [filter](Store &store) { return interactionIdsMatching(store, filter); });
     BatchSummary summary;
     json items = json::array();
     QObject::connect(&replay, &BatchReplay::finished, &loop, [&](const BatchSummary &result) {

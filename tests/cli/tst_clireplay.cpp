@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include <csignal>
+#include <set>
 
 using namespace llmaudit;
 using namespace Qt::StringLiterals;
@@ -183,6 +184,7 @@ private Q_SLOTS:
     void thresholdExitCode_data();
     void thresholdExitCode();
     void idsFromStandardInput();
+    void filterSelectsTheBatch();
     void sigintFinishesInFlightThenResume();
     void session();
     void keyNotInStoreFiles();
@@ -331,6 +333,10 @@ void TestCliReplay::usageErrors_data()
                                              u"sideways"_s};
     QTest::newRow("run id and resume")
         << QStringList{u"--ids-from"_s, u"-"_s, u"--run-id"_s, u"a"_s, u"--resume"_s, u"b"_s};
+    QTest::newRow("filter and ids")
+        << QStringList{u"--filter"_s, u"flagged"_s, u"--ids-from"_s, u"-"_s};
+    QTest::newRow("filter and id") << QStringList{u"cli-0"_s, u"--filter"_s, u"flagged"_s};
+    QTest::newRow("bad filter") << QStringList{u"--filter"_s, u"latency >"_s};
     QTest::newRow("concurrency without batch")
         << QStringList{u"cli-0"_s, u"--concurrency"_s, u"3"_s};
 }
@@ -400,6 +406,27 @@ void TestCliReplay::idsFromStandardInput()
     QCOMPARE(result["total"].get<int>(), 3);
     QCOMPARE(result["replayed"].get<int>(), 2);
     QCOMPARE(result["failed"].get<int>(), 1);
+}
+
+void TestCliReplay::filterSelectsTheBatch()
+{
+    // The ten fast originals; the slow ones and every replay made so far are left out.
+    const Run run = cli({u"--filter"_s, u"model == \"fake-gpt\" and not has replay_of"_s,
+                         u"--concurrency"_s, u"4"_s, u"--threshold"_s, u"1"_s, u"--json"_s});
+    QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+    const json result = run.parsed();
+    QVERIFY2(result.is_object(), qPrintable(run.out));
+    QCOMPARE(result["total"].get<int>(), 10);
+    QCOMPARE(result["replayed"].get<int>(), 10);
+    std::set<std::string> originals;
+    for (const json &item : result["items"])
+        originals.insert(item["original"].get<std::string>());
+    QCOMPARE(originals, std::set<std::string>(m_ids.begin(), m_ids.end()));
+
+    // A filter that selects nothing is a run of nothing, not an error.
+    const Run none = cli({u"--filter"_s, u"user_id == \"nobody\""_s, u"--json"_s});
+    QCOMPARE(none.exitCode, 0);
+    QCOMPARE(none.parsed()["total"].get<int>(), 0);
 }
 
 void TestCliReplay::sigintFinishesInFlightThenResume()
