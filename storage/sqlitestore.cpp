@@ -120,6 +120,21 @@ const std::vector<std::vector<const char *>> &migrations()
                           FROM interactions WHERE replay_of IS NOT NULL)
                  WHERE typeof(run) = 'text')",
         },
+        {
+            // The table's prompt and response columns: each one's first line, at most 200
+            // characters. Kept apart from the documents so that a page of the table is an
+            // indexed read of small rows, not a decompression and JSON parse per row. Written
+            // with each new record; interactions stored before this table (format 2 and older)
+            // have none, and rows() reads theirs from the documents (an upgrade that filled them
+            // in would take minutes on a big store, with the store locked).
+            R"(CREATE TABLE interaction_previews (
+                id INTEGER PRIMARY KEY,
+                prompt TEXT,
+                response TEXT))",
+            R"(CREATE TRIGGER interactions_preview_gone AFTER DELETE ON interactions BEGIN
+                DELETE FROM interaction_previews WHERE id = OLD.id;
+            END)",
+        },
     };
     return steps;
 }
@@ -127,6 +142,7 @@ const std::vector<std::vector<const char *>> &migrations()
 enum StatementId {
     InsertInteraction,
     InsertText,
+    InsertPreview,
     SelectHash,
     InsertConflict,
     InsertReject,
@@ -202,14 +218,19 @@ int64_t nowMs()
     return QDateTime::currentMSecsSinceEpoch();
 }
 
-std::string firstLine(const QString &text, int maxChars = 200)
+// The table's preview of a text: its first line, at most `maxChars` characters (code points),
+// "…" when cut.
+std::string previewLine(std::string_view line, int maxChars = 200)
 {
-    QStringView view(text);
-    if (auto newline = view.indexOf(u'\n'); newline >= 0)
-        view = view.left(newline);
-    if (view.size() > maxChars)
-        return view.left(maxChars).toString().toStdString() + "…";
-    return view.toString().toStdString();
+    line = line.substr(0, line.find('\n'));
+    int chars = 0;
+    for (size_t i = 0; i < line.size(); ++i) {
+        if ((static_cast<unsigned char>(line[i]) & 0xC0) == 0x80)
+            continue; // a UTF-8 continuation byte
+        if (chars++ == maxChars)
+            return std::string(line.substr(0, i)) + "…";
+    }
+    return std::string(line);
 }
 
 // Documents are stored zstd-compressed: JSON logs shrink about fourfold, which keeps the store
@@ -580,6 +601,9 @@ Result<WriteCounts> SqliteStore::write(std::span<const IncomingRecord> records,
     auto text =
         statement(InsertText, "INSERT INTO interactions_fts (rowid, prompt, "
                               "system_prompt, context, response) VALUES (?1, ?2, ?3, ?4, ?5)");
+    auto preview =
+        statement(InsertPreview,
+                  "INSERT INTO interaction_previews (id, prompt, response) VALUES (?1, ?2, ?3)");
     auto hash = statement(
         SelectHash, "SELECT content_hash, document FROM interactions WHERE interaction_id = ?1");
     auto conflict = statement(InsertConflict, R"(INSERT INTO conflicts (interaction_id,
@@ -587,7 +611,7 @@ Result<WriteCounts> SqliteStore::write(std::span<const IncomingRecord> records,
             ON CONFLICT DO NOTHING)");
     auto reject = statement(InsertReject, R"(INSERT INTO rejects (received_ms, source, errors,
             raw_hash, raw) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING)");
-    for (const auto *prepared : {&insert, &text, &hash, &conflict, &reject})
+    for (const auto *prepared : {&insert, &text, &preview, &hash, &conflict, &reject})
         if (!*prepared)
             return std::unexpected(prepared->error());
 
@@ -638,14 +662,25 @@ Result<WriteCounts> SqliteStore::write(std::span<const IncomingRecord> records,
             return failed(
                 QStringLiteral("cannot store %1").arg(QString::fromStdString(record.source)));
         if (sqlite3_changes(m_handle) == 1) {
+            const qint64 rowId = sqlite3_last_insert_rowid(m_handle);
             sqlite3_stmt *t = *text;
             sqlite3_reset(t);
-            sqlite3_bind_int64(t, 1, sqlite3_last_insert_rowid(m_handle));
+            sqlite3_bind_int64(t, 1, rowId);
             bindTextOrNull(t, 2, r.prompt);
             bindTextOrNull(t, 3, r.systemPrompt);
             bindTextOrNull(t, 4, r.contextText);
             bindTextOrNull(t, 5, r.response);
             if (sqlite3_step(t) != SQLITE_DONE)
+                return failed(
+                    QStringLiteral("cannot index %1").arg(QString::fromStdString(record.source)));
+            sqlite3_stmt *v = *preview;
+            sqlite3_reset(v);
+            const std::string promptPreview = previewLine(r.prompt);
+            const std::string responsePreview = previewLine(r.response);
+            sqlite3_bind_int64(v, 1, rowId);
+            bindTextOrNull(v, 2, promptPreview);
+            bindTextOrNull(v, 3, responsePreview);
+            if (sqlite3_step(v) != SQLITE_DONE)
                 return failed(
                     QStringLiteral("cannot index %1").arg(QString::fromStdString(record.source)));
             ++counts.stored;
@@ -1047,14 +1082,14 @@ Result<std::vector<InteractionRow>> SqliteStore::rows(std::span<const qint64> id
     query.setForwardOnly(true);
     query.prepare(
         QStringLiteral(
-            // Each document is decompressed once (MATERIALIZED), not once per extracted field.
-            "WITH page AS MATERIALIZED (SELECT id, interaction_id, ts, user_id, session_id, "
-            "model, total_tokens, latency_ms, finish_reason, flagged, sensitivity, "
-            "llmaudit_json(document) AS doc FROM interactions WHERE id IN (%1)) "
-            "SELECT id, interaction_id, ts, user_id, session_id, model, "
-            "substr(json_extract(doc, '$.request.prompt'), 1, 400), "
-            "substr(json_extract(doc, '$.response.content'), 1, 400), "
-            "total_tokens, latency_ms, finish_reason, flagged, sensitivity FROM page")
+            "SELECT i.id, i.interaction_id, i.ts, i.user_id, i.session_id, i.model, "
+            "CASE WHEN p.id IS NULL THEN json_extract(llmaudit_json(i.document), "
+            "'$.request.prompt') ELSE p.prompt END, "
+            "CASE WHEN p.id IS NULL THEN json_extract(llmaudit_json(i.document), "
+            "'$.response.content') ELSE p.response END, "
+            "i.total_tokens, i.latency_ms, i.finish_reason, i.flagged, i.sensitivity, "
+            "p.id IS NULL FROM interactions i LEFT JOIN interaction_previews p ON p.id = i.id "
+            "WHERE i.id IN (%1)")
             .arg(placeholders));
     for (size_t i = 0; i < ids.size(); ++i)
         query.bindValue(static_cast<int>(i), ids[i]);
@@ -1073,8 +1108,11 @@ Result<std::vector<InteractionRow>> SqliteStore::rows(std::span<const qint64> id
         row.userId = query.value(3).toString().toStdString();
         row.sessionId = query.value(4).toString().toStdString();
         row.model = query.value(5).toString().toStdString();
-        row.prompt = firstLine(query.value(6).toString());
-        row.response = firstLine(query.value(7).toString());
+        const bool fromDocument = query.value(13).toBool(); // stored before the previews
+        row.prompt = fromDocument ? previewLine(query.value(6).toString().toStdString())
+                                  : query.value(6).toString().toStdString();
+        row.response = fromDocument ? previewLine(query.value(7).toString().toStdString())
+                                    : query.value(7).toString().toStdString();
         row.totalTokens = optionalInt(8);
         row.latencyMs = optionalInt(9);
         row.finishReason = query.value(10).toString().toStdString();

@@ -16,7 +16,7 @@ class SqliteStore final : public Store
     Q_OBJECT
 
 public:
-    static constexpr int SchemaVersion = 2;
+    static constexpr int SchemaVersion = 3;
 
     static Result<std::unique_ptr<SqliteStore>> open(const QString &path, Access access);
     ~SqliteStore() override;

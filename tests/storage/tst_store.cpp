@@ -339,6 +339,54 @@ private Q_SLOTS:
         QVERIFY2(checked, checked ? "" : qPrintable(checked.error().toString()));
     }
 
+    // The table's prompt and response columns come from previews kept at write time; for
+    // interactions stored before them (format 2) they come from the documents, the same.
+    void tablePreviewsAtWriteAndAfterUpgrade()
+    {
+        const QString file = path("previews.sqlite");
+        // 205 characters, multi-byte ones among them, on the first of two lines.
+        const std::string longLine = std::string(100, 'a') + "é€😀" + std::string(102, 'b');
+        json multiline = record("p-1", "First line of the prompt\nsecond line");
+        multiline["response"]["content"] = longLine + "\nrest";
+        json noResponse = record("p-2", longLine);
+        noResponse["response"]["content"] = "";
+        auto expectRows = [](Store &store) {
+            auto ids = store.rowIds();
+            QVERIFY(ids);
+            auto rows = store.rows(*ids);
+            QVERIFY(rows);
+            QCOMPARE(rows->size(), size_t(2));
+            const auto &first = rows->at(0).interactionId == "p-1" ? rows->at(0) : rows->at(1);
+            const auto &second = rows->at(0).interactionId == "p-1" ? rows->at(1) : rows->at(0);
+            QCOMPARE(QString::fromStdString(first.prompt), u"First line of the prompt"_qs);
+            QCOMPARE(QString::fromStdString(first.response).toUcs4().size(), 200 + 1); // + "…"
+            QVERIFY(first.response.ends_with("bbb…"));
+            QVERIFY(first.response.find("é€😀") != std::string::npos);
+            QCOMPARE(QString::fromStdString(second.prompt).toUcs4().size(), 200 + 1);
+            QCOMPARE(second.response, std::string());
+        };
+        {
+            auto store = Store::open(file);
+            QVERIFY(store);
+            std::vector<IncomingRecord> records{incoming(multiline), incoming(noResponse)};
+            QVERIFY((*store)->write(records, {}));
+            expectRows(**store);
+        }
+        // Back to format 2, as an older version left it, then open and upgrade.
+        sqlite3 *db = nullptr;
+        QCOMPARE(sqlite3_open(file.toUtf8().constData(), &db), SQLITE_OK);
+        QCOMPARE(sqlite3_exec(db,
+                              "DROP TRIGGER interactions_preview_gone; DROP TABLE "
+                              "interaction_previews; PRAGMA user_version = 2",
+                              nullptr, nullptr, nullptr),
+                 SQLITE_OK);
+        sqlite3_close(db);
+        auto store = Store::open(file);
+        QVERIFY(store);
+        QCOMPARE(scalar(file, "SELECT count(*) FROM interaction_previews"), 0);
+        expectRows(**store);
+    }
+
     void indexedLookupsUseIndexes_data()
     {
         QTest::addColumn<QString>("sql");
