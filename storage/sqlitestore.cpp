@@ -1055,8 +1055,16 @@ Result<std::vector<ConflictEntry>> SqliteStore::conflicts()
 Result<std::vector<qint64>> SqliteStore::rowIds(const FilterExpr &filter, SortOrder order,
                                                 std::optional<qint64> limit)
 {
-    auto query = filtered("SELECT interactions.id FROM interactions", filter,
-                          orderByClause(order) + (limit ? " LIMIT ?" : ""));
+    // SQLite's plan for a full-text filter alone reads the row of every match to sort them by
+    // time (20,000 matches: about 250 ms before the first page). Walking the time index instead,
+    // probing each entry against the matches, reads no row and stops at the page's end (about
+    // 20 ms); its worst case, a phrase that few rows hold, walks the index once.
+    const bool walkTimeIndex = filter.root && filter.root->kind == FilterNode::Kind::FullText &&
+                               order.column == SortColumn::Time;
+    auto query = filtered(walkTimeIndex ? "SELECT interactions.id FROM interactions INDEXED BY "
+                                          "interactions_ts"
+                                        : "SELECT interactions.id FROM interactions",
+                          filter, orderByClause(order) + (limit ? " LIMIT ?" : ""));
     if (!query)
         return std::unexpected(query.error());
     if (limit) // the parameter after the filter's
