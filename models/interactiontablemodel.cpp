@@ -23,6 +23,7 @@ InteractionTableModel::InteractionTableModel(QString storePath, QObject *parent)
 void InteractionTableModel::reload()
 {
     m_loading = true;
+    m_refreshing = false; // this reload brings the changes too
     // The first page at once, then the whole list: on a big store the first rows show long
     // before the last ids arrive.
     ++m_generation;
@@ -30,10 +31,62 @@ void InteractionTableModel::reload()
     Q_EMIT m_listReader.loadIds(m_generation, m_filter, m_order);
 }
 
+void InteractionTableModel::refresh()
+{
+    if (m_loading || m_refreshing) {
+        m_refreshAgain = true;
+        return;
+    }
+    m_refreshing = true;
+    Q_EMIT m_listReader.loadIds(m_generation, m_filter, m_order);
+}
+
+void InteractionTableModel::dropPages()
+{
+    // Pages were cut at the old positions: forget them, and those still on their way. Done
+    // before rows are inserted (nothing cached may show at a shifted place) and again after
+    // (pages asked for meanwhile were cut from the old list).
+    ++m_generation;
+    m_pages.clear();
+    m_lru.clear();
+    m_requested.clear();
+}
+
+void InteractionTableModel::onRefreshed(std::vector<qint64> ids)
+{
+    m_refreshing = false;
+    const size_t old = m_ids.size();
+    if (ids != m_ids) {
+        if (ids.size() > old && std::equal(m_ids.begin(), m_ids.end(), ids.begin())) {
+            dropPages();
+            beginInsertRows({}, int(old), int(ids.size()) - 1);
+            m_ids = std::move(ids);
+            endInsertRows();
+            dropPages(); // the last page may have been short
+        } else if (ids.size() > old && std::equal(m_ids.begin(), m_ids.end(), ids.end() - old)) {
+            dropPages();
+            beginInsertRows({}, 0, int(ids.size() - old) - 1);
+            m_ids = std::move(ids);
+            endInsertRows();
+            dropPages();
+        } else {
+            beginResetModel();
+            m_ids = std::move(ids);
+            dropPages();
+            endResetModel();
+        }
+        Q_EMIT loaded(rowCount());
+    }
+    if (std::exchange(m_refreshAgain, false))
+        refresh();
+}
+
 void InteractionTableModel::onIds(quint64 generation, std::vector<qint64> ids, bool complete)
 {
     if (generation != m_generation)
         return;
+    if (m_refreshing && !m_loading && complete)
+        return onRefreshed(std::move(ids));
     // The two lists come from two threads: a first page that arrives after the whole list is
     // old news.
     if (!complete && !m_loading)
@@ -49,6 +102,8 @@ void InteractionTableModel::onIds(quint64 generation, std::vector<qint64> ids, b
             endInsertRows();
         }
         Q_EMIT loaded(rowCount());
+        if (std::exchange(m_refreshAgain, false))
+            refresh();
         return;
     }
     m_partial = !complete;
@@ -59,8 +114,11 @@ void InteractionTableModel::onIds(quint64 generation, std::vector<qint64> ids, b
     m_requested.clear();
     m_loading = !complete;
     endResetModel();
-    if (complete)
+    if (complete) {
         Q_EMIT loaded(rowCount());
+        if (std::exchange(m_refreshAgain, false))
+            refresh();
+    }
 }
 
 void InteractionTableModel::onRows(quint64 generation, int page, std::vector<InteractionRow> rows)

@@ -40,6 +40,11 @@ public:
 
     // Reads the row ids again (after an import); the table keeps what it shows until they come.
     void reload();
+    // Reads the row ids again after the store changed underneath (the collector, an import in
+    // another process): rows that arrived are inserted where they belong when the list only
+    // grew at one end, so that the selection and what is on screen stay; otherwise as reload().
+    // At most one at a time: a refresh asked for meanwhile follows when it is done.
+    void refresh();
     // Lists only the interactions the filter selects, from the next reload() on.
     void setFilter(FilterExpr filter);
     // Sorts by a column's store key (reloading); text columns do not sort.
@@ -66,6 +71,8 @@ private:
     void requestPage(int page) const;
     void onIds(quint64 generation, std::vector<qint64> ids, bool complete);
     void onRows(quint64 generation, int page, std::vector<InteractionRow> rows);
+    void onRefreshed(std::vector<qint64> ids);
+    void dropPages();
 
     mutable StoreReader m_reader; // asked for pages from data(), which is const
     // Whole id lists come from a second connection on its own thread, so that the pages the
@@ -76,6 +83,8 @@ private:
     SortOrder m_order;
     bool m_loading = false;
     bool m_partial = false; // m_ids holds only the first page of the list
+    bool m_refreshing = false;
+    bool m_refreshAgain = false;
     std::vector<qint64> m_ids;
     // page -> rows in page order; LRU over pages
     mutable std::unordered_map<int, std::vector<InteractionRow>> m_pages;

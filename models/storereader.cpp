@@ -26,6 +26,8 @@ public:
 
     void close() { m_store.reset(); }
 
+    qint64 lastChangeCounter = -1; // checkForChanges(): none yet
+
 private:
     Store *store()
     {
@@ -38,6 +40,8 @@ private:
                 return nullptr;
             }
             m_store = std::move(*opened);
+            if (auto counter = m_store->changeCounter())
+                lastChangeCounter = *counter;
         }
         return m_store.get();
     }
@@ -81,6 +85,14 @@ StoreReader::StoreReader(QString storePath, QObject *parent)
     connect(this, &StoreReader::loadStats, worker, [this, worker](quint64 g) {
         worker->run([](Store &s) { return s.stats(); },
                     [&](StoreStats stats) { Q_EMIT statsLoaded(g, stats); });
+    });
+    connect(this, &StoreReader::checkForChanges, worker, [this, worker] {
+        worker->run([](Store &s) { return s.changeCounter(); },
+                    [&](qint64 counter) {
+                        if (worker->lastChangeCounter >= 0 && counter != worker->lastChangeCounter)
+                            Q_EMIT storeChanged();
+                        worker->lastChangeCounter = counter;
+                    });
     });
     connect(this, &StoreReader::loadInteraction, worker, [this, worker](quint64 g, qint64 id) {
         worker->run([&](Store &s) { return s.interactionAt(id); },

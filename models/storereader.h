@@ -37,6 +37,9 @@ Q_SIGNALS:
     void loadSession(quint64 generation, std::string sessionId);
     void compare(quint64 generation, qint64 rowIdA, qint64 rowIdB);
     void loadSummary(quint64 generation, llmaudit::FilterExpr filter);
+    // Looks whether another connection has written to the store since the last look:
+    // storeChanged() when it has.
+    void checkForChanges();
 
     // Answers (to the requester's thread).
     void idsLoaded(quint64 generation, std::vector<qint64> rowIds, bool complete);
@@ -50,6 +53,7 @@ Q_SIGNALS:
                        std::vector<llmaudit::StoredInteraction> turns);
     void compared(quint64 generation, llmaudit::Comparison comparison);
     void summaryLoaded(quint64 generation, llmaudit::Summary summary);
+    void storeChanged();
     void failed(QString message);
 
 private:

@@ -1052,6 +1052,21 @@ Result<std::vector<ConflictEntry>> SqliteStore::conflicts()
     return list;
 }
 
+Result<qint64> SqliteStore::changeCounter()
+{
+    // SQLite's data_version: the same for this connection's own commits, different after any
+    // other connection's.
+    sqlite3_stmt *stmt = nullptr;
+    qint64 version = -1;
+    if (sqlite3_prepare_v2(m_handle, "PRAGMA data_version", -1, &stmt, nullptr) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW)
+        version = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    if (version < 0)
+        return std::unexpected(sqliteError(QStringLiteral("cannot read the store's version")));
+    return version;
+}
+
 Result<std::vector<qint64>> SqliteStore::rowIds(const FilterExpr &filter, SortOrder order,
                                                 std::optional<qint64> limit)
 {

@@ -33,6 +33,7 @@ public:
     Result<WriteCounts> write(std::span<const IncomingRecord> records,
                               std::span<const QuarantinedRecord> rejects) override;
     Result<StoreStats> stats(const FilterExpr &filter) override;
+    Result<qint64> changeCounter() override;
     Result<qint64> count(const FilterExpr &filter) override;
     Result<void> checkIntegrity() override;
     Result<void> forEachInteraction(const FilterExpr &filter,

@@ -211,6 +211,9 @@ public:
     // Counts over the interactions a filter selects (all of them for an empty filter); the
     // rejected and conflicts counts are the store's, whatever the filter.
     virtual Result<StoreStats> stats(const FilterExpr &filter) = 0;
+    // A number that changes when another connection (of this process or another: an import, the
+    // collector) has committed to the store since the last call on this one; cheap to poll.
+    virtual Result<qint64> changeCounter() = 0;
     Result<StoreStats> stats() { return stats(FilterExpr{}); }
 
     // How many interactions a filter selects.

@@ -33,6 +33,7 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
+#include <QTimer>
 #include <QToolButton>
 #include <QVBoxLayout>
 
@@ -60,6 +61,15 @@ MainWindow::MainWindow(QWidget *parent)
     qRegisterMetaType<llmaudit::ImportReport>();
     setWindowTitle(tr("LLM Audit Workbench"));
     setAcceptDrops(true);
+    // Writes by others (the collector, an import in a terminal) show up without reopening: the
+    // reader looks for them once a second, off this thread.
+    auto *watch = new QTimer(this);
+    watch->setInterval(1000);
+    connect(watch, &QTimer::timeout, this, [this] {
+        if (m_reader)
+            Q_EMIT m_reader->checkForChanges();
+    });
+    watch->start();
     m_table = new QTableView(this);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setAlternatingRowColors(true);
@@ -314,6 +324,15 @@ void MainWindow::createActions()
     QMenu *view = menuBar()->addMenu(tr("&View"));
     for (auto *dock : findChildren<QDockWidget *>())
         view->addAction(dock->toggleViewAction());
+    m_follow = view->addAction(tr("&Follow New Interactions"));
+    m_follow->setCheckable(true);
+    m_follow->setToolTip(tr("Select each new interaction as it arrives"));
+    m_follow->setChecked(QSettings().value(QStringLiteral("table/follow"), false).toBool());
+    connect(m_follow, &QAction::toggled, this, [this](bool on) {
+        QSettings().setValue(QStringLiteral("table/follow"), on);
+        if (on)
+            selectNewest();
+    });
     QAction *markdown = view->addAction(tr("Render Responses as &Markdown"));
     markdown->setCheckable(true);
     markdown->setChecked(m_detail->rendersMarkdown());
@@ -380,9 +399,17 @@ void MainWindow::openStore(const QString &path, const QStringList &seedFiles)
             &MainWindow::onCurrentRowChanged);
     connect(m_model, &InteractionTableModel::loaded, this, [this] {
         updateStatus();
-        // A reload (after an import) resets the table: bring the selection back.
-        if (m_selectedRowId != 0)
+        // A reload (after an import) resets the table: bring the selection back, or in follow
+        // mode go to the newest.
+        if (m_follow->isChecked())
+            selectNewest();
+        else if (m_selectedRowId != 0)
             selectInteraction(m_selectedRowId);
+    });
+    connect(m_reader, &StoreReader::storeChanged, this, [this] {
+        m_model->refresh();
+        Q_EMIT m_reader->loadSessions(++m_sessionsGeneration);
+        m_dashboardStale = true;
     });
     connect(m_model, &InteractionTableModel::failed, this, [this](const QString &message) {
         m_status->setText(message);
@@ -474,6 +501,15 @@ bool MainWindow::selectInteraction(qint64 rowId)
                                                           QItemSelectionModel::Rows);
     m_table->scrollTo(index);
     return true;
+}
+
+void MainWindow::selectNewest()
+{
+    // The newest is the one stored last, whatever the order of the table.
+    qint64 newest = 0;
+    for (int row = 0, rows = m_model ? m_model->rowCount() : 0; row < rows; ++row)
+        newest = std::max(newest, m_model->rowIdAt(row));
+    selectInteraction(newest);
 }
 
 void MainWindow::moveSelection(int delta)

@@ -8,6 +8,7 @@
 #include <QMainWindow>
 #include <QPointer>
 
+class QAction;
 class QDockWidget;
 class QLabel;
 class QLineEdit;
@@ -90,6 +91,7 @@ private:
     void onCurrentRowChanged();
     void copySelectedRows();
     void moveSelection(int delta);
+    void selectNewest();
     void showColumnMenu(const QPoint &pos);
     void rememberStore(const QString &path);
     void updateRecentMenu();
@@ -128,6 +130,7 @@ private:
     QToolButton *m_cancel = nullptr;
     QPointer<ImportJob> m_import;
     bool m_headerRestored = false;
+    QAction *m_follow = nullptr;
 };
 
 } // namespace llmaudit

@@ -1187,7 +1187,8 @@ void TestReplay::migrationFillsReplayRuns()
     QCOMPARE(sqlite3_open(path.toUtf8().constData(), &db), SQLITE_OK);
     for (const char *sql :
          {"DROP TRIGGER interactions_replay_run", "DROP TRIGGER interactions_replay_run_gone",
-          "DROP TABLE replay_runs", "PRAGMA user_version = 1"})
+          "DROP TABLE replay_runs", "DROP TRIGGER interactions_preview_gone",
+          "DROP TABLE interaction_previews", "PRAGMA user_version = 1"})
         QCOMPARE(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK);
     sqlite3_close(db);
     auto s = Store::open(path);

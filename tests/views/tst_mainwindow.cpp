@@ -8,10 +8,12 @@
 #include "filterbar.h"
 #include "importjob.h"
 #include "interactiontablemodel.h"
+#include "logcodec.h"
 #include "mainwindow.h"
 #include "store.h"
 
 #include <QAbstractItemModelTester>
+#include <QAction>
 #include <QApplication>
 #include <QFile>
 #include <QLineEdit>
@@ -336,6 +338,69 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(window.model()->rowCount(), before + 2, 10000);
         QTRY_COMPARE(window.table()->currentIndex().row(), 5);
         QCOMPARE(window.model()->rowIdAt(window.table()->currentIndex().row()), selected);
+    }
+
+    // Another writer (the collector, `llmaudit import` in a terminal) adds interactions while the
+    // window is open: they show up by themselves, inserted above the selection, which stays;
+    // in follow mode the newest is selected as it arrives.
+    void rowsFromAnotherWriterShowUp()
+    {
+        const QString storePath = m_dir.filePath(QStringLiteral("live.sqlite"));
+        MainWindow window;
+        QSignalSpy imported(&window, &MainWindow::importFinished);
+        window.openStore(storePath,
+                         {QStringLiteral(":/llmaudit/samples/sample-interactions.jsonl")});
+        QVERIFY(imported.wait(30000));
+        QTRY_VERIFY_WITH_TIMEOUT(window.model()->rowCount() > 10, 10000);
+        QAbstractItemModelTester tester(window.model(),
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QSignalSpy shown(&window, &MainWindow::interactionShown);
+        window.table()->selectRow(2);
+        QVERIFY(shown.wait(10000));
+        const qint64 selected = shown.last().first().toLongLong();
+        const int before = window.model()->rowCount();
+        QSignalSpy inserted(window.model(), &QAbstractItemModel::rowsInserted);
+        QSignalSpy reset(window.model(), &QAbstractItemModel::modelReset);
+
+        auto writer = Store::open(storePath);
+        QVERIFY(writer);
+        auto write = [&](const std::string &id, const std::string &day) {
+            const nlohmann::json record = {{"interaction_id", id},
+                                           {"timestamp", "2031-01-" + day + "T10:00:00Z"},
+                                           {"user_id", "u-live"},
+                                           {"session_id", "s-live"},
+                                           {"request", {{"prompt", "live " + id}}},
+                                           {"response", {{"content", "ok"}}}};
+            auto decoded = decodeDocument(record);
+            QVERIFY(decoded);
+            std::vector<IncomingRecord> records{{std::move(*decoded), "collector", {}, {}}};
+            QVERIFY((*writer)->write(records, {}));
+        };
+        write("live-1", "01");
+        write("live-2", "02");
+        QTRY_COMPARE_WITH_TIMEOUT(window.model()->rowCount(), before + 2, 10000);
+        QVERIFY(!inserted.isEmpty());
+        QCOMPARE(reset.size(), 0); // inserted, not reloaded: nothing on screen jumps
+        QCOMPARE(window.model()->rowIdAt(window.table()->currentIndex().row()), selected);
+        QTRY_COMPARE_WITH_TIMEOUT(
+            window.model()->index(0, InteractionTableModel::Prompt).data().toString(),
+            u"live live-2"_qs, 10000);
+
+        // Follow mode: each new one is selected and shown in the detail pane.
+        QAction *follow = nullptr;
+        for (QAction *action : window.findChildren<QAction *>())
+            if (action->text() == u"&Follow New Interactions")
+                follow = action;
+        QVERIFY(follow);
+        follow->setChecked(true);
+        write("live-3", "03");
+        QTRY_COMPARE_WITH_TIMEOUT(window.model()->rowCount(), before + 3, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(window.table()->currentIndex().row(), 0, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(window.model()->rowIdAt(0) != 0 &&
+                                     shown.last().first().toLongLong() ==
+                                         window.model()->rowIdAt(0),
+                                 10000);
+        follow->setChecked(false);
     }
 };
 
