@@ -6,6 +6,11 @@
 
 #include <nlohmann/json.hpp>
 
+#ifdef Q_OS_UNIX
+#include <pwd.h>
+#include <unistd.h>
+#endif
+
 #include <algorithm>
 #include <set>
 #include <unordered_set>
@@ -117,8 +122,8 @@ void fillReviewAndIntegrity(Store &store, ReportData &data)
     data.notes.clear();
     data.chainHead.reset();
     data.verified.reset();
-    data.verification = QCoreApplication::translate(
-        "Report", "Integrity: not available in this store version.");
+    data.verification =
+        QCoreApplication::translate("Report", "Integrity: not available in this store version.");
 }
 // ===== END OF SEAM ============================================================================
 
@@ -165,7 +170,14 @@ QString defaultReportAuthor()
         return configured.trimmed();
     QString user = qEnvironmentVariable("USER");
     if (user.isEmpty())
+        user = qEnvironmentVariable("LOGNAME");
+    if (user.isEmpty())
         user = qEnvironmentVariable("USERNAME");
+#ifdef Q_OS_UNIX
+    if (user.isEmpty())
+        if (const passwd *entry = getpwuid(getuid()); entry && entry->pw_name)
+            user = QString::fromLocal8Bit(entry->pw_name);
+#endif
     return user.isEmpty() ? QCoreApplication::translate("Report", "unknown user") : user;
 }
 
@@ -257,14 +269,13 @@ Result<ReportData> buildReport(Store &store, const ReportRequest &request,
     data.filterText = request.filterText.trimmed();
     data.selection = request.isSelection();
     data.storePath = store.location();
-    data.generatedBy =
-        request.generatedBy.isEmpty() ? defaultReportAuthor() : request.generatedBy;
-    data.generatedAtMs = request.generatedAtMs != 0 ? request.generatedAtMs
-                                                    : QDateTime::currentMSecsSinceEpoch();
+    data.generatedBy = request.generatedBy.isEmpty() ? defaultReportAuthor() : request.generatedBy;
+    data.generatedAtMs =
+        request.generatedAtMs != 0 ? request.generatedAtMs : QDateTime::currentMSecsSinceEpoch();
 
     std::unordered_set<std::string> users;
     std::unordered_set<std::string> sessions;
-    std::vector<std::string> originals; // interactions whose replays are looked up
+    std::vector<std::string> originals;                  // interactions whose replays are looked up
     std::set<std::pair<std::string, std::string>> pairs; // (original, replay)
     std::vector<std::pair<std::string, std::string>> pairOrder;
     qint64 total = 0;
@@ -356,20 +367,19 @@ Result<ReportData> buildReport(Store &store, const ReportRequest &request,
         total = *count;
         report(0, total, readingStep);
         std::optional<Error> failure;
-        auto walked = store.forEachInteraction(
-            request.filter,
-            [&](const StoredInteraction &stored) {
-                if (cancelled())
-                    return false;
-                auto r = decode(stored);
-                if (!r) {
-                    failure = r.error();
-                    return false;
-                }
-                take(*r);
-                return true;
-            },
-            {SortColumn::Time, Qt::AscendingOrder});
+        auto walked = store.forEachInteraction(request.filter,
+                                               [&](const StoredInteraction &stored) {
+                                                   if (cancelled())
+                                                       return false;
+                                                   auto r = decode(stored);
+                                                   if (!r) {
+                                                       failure = r.error();
+                                                       return false;
+                                                   }
+                                                   take(*r);
+                                                   return true;
+                                               },
+                                               {SortColumn::Time, Qt::AscendingOrder});
         if (!walked)
             return std::unexpected(walked.error());
         if (failure)

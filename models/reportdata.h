@@ -34,7 +34,7 @@ struct ReportRequest
     // When either is given the report covers exactly these, in time order, each shown in full.
     std::vector<std::string> interactionIds;
     std::vector<qint64> rowIds;
-    QString generatedBy; // a person's name; see defaultReportAuthor()
+    QString generatedBy;       // a person's name; see defaultReportAuthor()
     int64_t generatedAtMs = 0; // 0: now
 
     bool isSelection() const { return !interactionIds.empty() || !rowIds.empty(); }
@@ -107,7 +107,7 @@ struct ReportData
     QString title;
     QString filterText;
     bool selection = false;
-    qint64 selectionRequested = 0; // ids asked for (selection reports)
+    qint64 selectionRequested = 0;       // ids asked for (selection reports)
     std::vector<std::string> missingIds; // asked for but not in the store
     QString storePath;
     QString generatedBy;
@@ -122,8 +122,8 @@ struct ReportData
     qint64 promptTokens = 0;
     qint64 completionTokens = 0;
 
-    std::vector<ReportRow> rows;                 // every interaction covered, in time order
-    std::vector<ReportRow> flagged;              // the flagged ones (at most MaxFlaggedListed)
+    std::vector<ReportRow> rows;                     // every interaction covered, in time order
+    std::vector<ReportRow> flagged;                  // the flagged ones (at most MaxFlaggedListed)
     std::vector<ReportInteraction> fullInteractions; // shown in full
     qint64 fullOmitted = 0; // would have been shown in full but for MaxFull*
     std::vector<ReportReplay> replays;

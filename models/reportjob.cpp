@@ -47,11 +47,10 @@ void ReportJob::start()
             **store, m_request,
             [this, readShare](const ReportProgress &p) {
                 const int percent =
-                    p.total > 0 ? int(qint64(readShare) * std::min(p.done, p.total) / p.total)
-                                : 0;
-                Q_EMIT progressed(percent,
-                                  p.total > 0 ? tr("%1: %2 of %3").arg(p.step).arg(p.done).arg(p.total)
-                                              : p.step);
+                    p.total > 0 ? int(qint64(readShare) * std::min(p.done, p.total) / p.total) : 0;
+                Q_EMIT progressed(
+                    percent,
+                    p.total > 0 ? tr("%1: %2 of %3").arg(p.step).arg(p.done).arg(p.total) : p.step);
             },
             &m_cancelled);
         if (!data || m_cancelled.load()) {

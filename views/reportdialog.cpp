@@ -73,8 +73,8 @@ ReportDialog::ReportDialog(QString storePath, QString filterText, FilterExpr fil
         dir = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
     if (dir.isEmpty())
         dir = QDir::homePath();
-    m_output->setText(QDir(dir).filePath(QStringLiteral("llm-audit-report.") +
-                                         reportFormatName(format())));
+    m_output->setText(
+        QDir(dir).filePath(QStringLiteral("llm-audit-report.") + reportFormatName(format())));
     auto *browse = new QToolButton(this);
     browse->setText(tr("Browse…"));
     connect(browse, &QToolButton::clicked, this, &ReportDialog::chooseOutput);
@@ -84,8 +84,8 @@ ReportDialog::ReportDialog(QString storePath, QString filterText, FilterExpr fil
     form->addRow(tr("&Save to:"), output);
     connect(m_format, &QComboBox::currentIndexChanged, this, &ReportDialog::formatChanged);
 
-    auto *note = new QLabel(tr("The report is written in the background; you can go on working."),
-                            this);
+    auto *note =
+        new QLabel(tr("The report is written in the background; you can go on working."), this);
     note->setWordWrap(true);
     note->setForegroundRole(QPalette::PlaceholderText);
 
@@ -141,8 +141,8 @@ void ReportDialog::chooseOutput()
 {
     const QString filters[] = {tr("PDF documents (*.pdf)"), tr("HTML pages (*.html *.htm)"),
                                tr("CSV tables (*.csv)")};
-    const QString path = QFileDialog::getSaveFileName(this, tr("Save Report As"),
-                                                      m_output->text(), filters[int(format())]);
+    const QString path = QFileDialog::getSaveFileName(this, tr("Save Report As"), m_output->text(),
+                                                      filters[int(format())]);
     if (!path.isEmpty())
         m_output->setText(path);
 }
@@ -160,16 +160,17 @@ bool ReportDialog::exportReport()
         path += u'.' + reportFormatName(format());
     const QFileInfo info(path);
     if (!info.dir().exists()) {
-        QMessageBox::warning(this, windowTitle(),
-                             tr("The folder %1 does not exist.")
-                                 .arg(QDir::toNativeSeparators(info.absolutePath())));
+        QMessageBox::warning(
+            this, windowTitle(),
+            tr("The folder %1 does not exist.").arg(QDir::toNativeSeparators(info.absolutePath())));
         return false;
     }
     QSettings().setValue(LastDirKey, info.absolutePath());
     QSettings().setValue(LastFormatKey, int(format()));
 
     m_job = new ReportJob(m_storePath, request(), format(), path, this);
-    m_progress = new QProgressDialog(tr("Collecting the interactions…"), tr("Cancel"), 0, 100, this);
+    m_progress =
+        new QProgressDialog(tr("Collecting the interactions…"), tr("Cancel"), 0, 100, this);
     m_progress->setWindowTitle(tr("Writing Report"));
     m_progress->setMinimumDuration(0);
     m_progress->setAutoClose(false);
@@ -191,7 +192,8 @@ bool ReportDialog::exportReport()
     connect(m_job, &ReportJob::failed, this, [this](const QString &message) {
         finishJob();
         Q_EMIT reportFailed(message);
-        QMessageBox::warning(this, windowTitle(), tr("The report was not written: %1").arg(message));
+        QMessageBox::warning(this, windowTitle(),
+                             tr("The report was not written: %1").arg(message));
     });
     connect(m_job, &ReportJob::cancelled, this, [this] {
         finishJob();

@@ -74,9 +74,8 @@ int main(int argc, char **argv)
     }
     std::printf("  build (read, summarize, compare):  %6.2f s  (%lld interactions, %lld flagged, "
                 "%zu in full, %zu replays)\n",
-                seconds(timer), qint64(data->summary.interactions),
-                qint64(data->summary.flagged), data->fullInteractions.size(),
-                data->replays.size());
+                seconds(timer), qint64(data->summary.interactions), qint64(data->summary.flagged),
+                data->fullInteractions.size(), data->replays.size());
     for (ReportFormat format : {ReportFormat::Pdf, ReportFormat::Html, ReportFormat::Csv}) {
         const QString out = dir.filePath(QStringLiteral("report.") + reportFormatName(format));
         timer.restart();
@@ -87,8 +86,7 @@ int main(int argc, char **argv)
         }
         std::printf("  write %-4s                        %6.2f s  (%d pages, %lld KiB)\n",
                     qPrintable(reportFormatName(format)), seconds(timer),
-                    format == ReportFormat::Pdf ? *pages : 0,
-                    QFileInfo(out).size() / 1024);
+                    format == ReportFormat::Pdf ? *pages : 0, QFileInfo(out).size() / 1024);
     }
 
     // A selection with the most interactions a report shows in full.

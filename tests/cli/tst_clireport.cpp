@@ -49,18 +49,19 @@ private Q_SLOTS:
         CliRun run = cli({u"import"_qs, u"--store"_qs, m_store, log.fileName()});
         QVERIFY2(run.exitCode == 0, qPrintable(run.err));
         m_sample = path(u"sample.sqlite"_qs);
-        run = cli({u"import"_qs, u"--store"_qs, m_sample,
-                   QStringLiteral(LLMAUDIT_SOURCE_DIR "/resources/samples/sample-interactions.jsonl")});
+        run = cli(
+            {u"import"_qs, u"--store"_qs, m_sample,
+             QStringLiteral(LLMAUDIT_SOURCE_DIR "/resources/samples/sample-interactions.jsonl")});
         QVERIFY2(run.exitCode == 0, qPrintable(run.err));
     }
 
     void pdfOfTheSampleStore()
     {
         const QString pdf = path(u"sample.pdf"_qs);
-        CliRun run = cli({u"report"_qs, u"--store"_qs, m_sample, u"--title"_qs,
-                          u"Sample audit"_qs, u"-o"_qs, pdf});
+        CliRun run = cli({u"report"_qs, u"--store"_qs, m_sample, u"--title"_qs, u"Sample audit"_qs,
+                          u"-o"_qs, pdf});
         QVERIFY2(run.exitCode == 0, qPrintable(run.err));
-        QVERIFY2(run.err.startsWith(u"Report of 400 interactions written to "_qs),
+        QVERIFY2(run.err.contains(u"Report of 400 interactions written to "_qs),
                  qPrintable(run.err));
         const QString text = pdfText(pdf);
         QVERIFY(text.startsWith(u"Sample audit"_qs) || text.contains(u"Sample audit"_qs));
@@ -100,11 +101,11 @@ private Q_SLOTS:
     void csvOfAFilter()
     {
         const QString csv = path(u"flagged.csv"_qs);
-        CliRun run = cli({u"report"_qs, u"--store"_qs, m_sample, u"--filter"_qs, u"flagged"_qs,
-                          u"-o"_qs, csv});
+        CliRun run = cli(
+            {u"report"_qs, u"--store"_qs, m_sample, u"--filter"_qs, u"flagged"_qs, u"-o"_qs, csv});
         QVERIFY2(run.exitCode == 0, qPrintable(run.err));
-        CliRun stats = cli({u"stats"_qs, u"--store"_qs, m_sample, u"--filter"_qs, u"flagged"_qs,
-                            u"--json"_qs});
+        CliRun stats = cli(
+            {u"stats"_qs, u"--store"_qs, m_sample, u"--filter"_qs, u"flagged"_qs, u"--json"_qs});
         QVERIFY2(stats.exitCode == 0, qPrintable(stats.err));
         const qint64 flagged = stats.json()["interactions"].get<qint64>();
         QVERIFY(flagged > 0);
@@ -122,8 +123,8 @@ private Q_SLOTS:
         file.write("# chosen for the audit\nhostile-1\n\n  replay-2  \nno-such-id\n");
         file.close();
         const QString pdf = path(u"chosen.pdf"_qs);
-        CliRun run = cli({u"report"_qs, u"--store"_qs, m_store, u"--ids-from"_qs, ids, u"-o"_qs,
-                          pdf});
+        CliRun run =
+            cli({u"report"_qs, u"--store"_qs, m_store, u"--ids-from"_qs, ids, u"-o"_qs, pdf});
         QVERIFY2(run.exitCode == 0, qPrintable(run.err));
         QVERIFY2(run.err.contains(u"not in the store: no-such-id"_qs), qPrintable(run.err));
         QVERIFY2(run.err.contains(u"Report of 2 interactions"_qs), qPrintable(run.err));
@@ -141,22 +142,25 @@ private Q_SLOTS:
         QTest::addColumn<QString>("message");
         const QString out = path(u"x.pdf"_qs);
         QTest::newRow("no output") << QStringList{u"report"_qs} << 2 << u"-o FILE is required"_qs;
-        QTest::newRow("unknown extension")
-            << QStringList{u"report"_qs, u"-o"_qs, path(u"x.doc"_qs)} << 2
-            << u"cannot tell the format"_qs;
+        QTest::newRow("unknown extension") << QStringList{u"report"_qs, u"-o"_qs, path(u"x.doc"_qs)}
+                                           << 2 << u"cannot tell the format"_qs;
         QTest::newRow("unknown format")
             << QStringList{u"report"_qs, u"--format"_qs, u"docx"_qs, u"-o"_qs, out} << 2
             << u"unknown format 'docx'"_qs;
-        QTest::newRow("filter and ids")
-            << QStringList{u"report"_qs, u"--filter"_qs, u"flagged"_qs, u"--ids-from"_qs,
-                           path(u"ids.txt"_qs), u"-o"_qs, out}
-            << 2 << u"cannot be used together"_qs;
+        QTest::newRow("filter and ids") << QStringList{u"report"_qs,
+                                                       u"--filter"_qs,
+                                                       u"flagged"_qs,
+                                                       u"--ids-from"_qs,
+                                                       path(u"ids.txt"_qs),
+                                                       u"-o"_qs,
+                                                       out}
+                                        << 2 << u"cannot be used together"_qs;
         QTest::newRow("bad filter")
             << QStringList{u"report"_qs, u"--filter"_qs, u"latency >"_qs, u"-o"_qs, out} << 2
             << u"filter error"_qs;
         QTest::newRow("missing ids file")
-            << QStringList{u"report"_qs, u"--ids-from"_qs, path(u"none.txt"_qs), u"-o"_qs, out}
-            << 1 << u"none.txt"_qs;
+            << QStringList{u"report"_qs, u"--ids-from"_qs, path(u"none.txt"_qs), u"-o"_qs, out} << 1
+            << u"none.txt"_qs;
         QTest::newRow("unwritable output")
             << QStringList{u"report"_qs, u"-o"_qs, u"/nonexistent-dir/r.pdf"_qs} << 1
             << u"/nonexistent-dir/r.pdf"_qs;

@@ -17,25 +17,24 @@ inline nlohmann::json record(const std::string &id, const std::string &time,
                              int completionTokens, const char *sensitivity, bool flagged,
                              const std::string &flagReason = {})
 {
-    nlohmann::json r = {
-        {"interaction_id", id},
-        {"timestamp", time},
-        {"user_id", user},
-        {"session_id", session},
-        {"request",
-         {{"prompt", prompt},
-          {"system_prompt", "You are a careful assistant. <b>Never</b> run code."},
-          {"parameters", {{"model", model}, {"temperature", 0.2}}}}},
-        {"response",
-         {{"content", response},
-          {"model", model},
-          {"finish_reason", "stop"},
-          {"completion_tokens", completionTokens}}},
-        {"metrics",
-         {{"latency_ms", latency},
-          {"prompt_tokens", promptTokens},
-          {"total_tokens", promptTokens + completionTokens}}},
-        {"evaluation", {{"flagged", flagged}}}};
+    nlohmann::json r = {{"interaction_id", id},
+                        {"timestamp", time},
+                        {"user_id", user},
+                        {"session_id", session},
+                        {"request",
+                         {{"prompt", prompt},
+                          {"system_prompt", "You are a careful assistant. <b>Never</b> run code."},
+                          {"parameters", {{"model", model}, {"temperature", 0.2}}}}},
+                        {"response",
+                         {{"content", response},
+                          {"model", model},
+                          {"finish_reason", "stop"},
+                          {"completion_tokens", completionTokens}}},
+                        {"metrics",
+                         {{"latency_ms", latency},
+                          {"prompt_tokens", promptTokens},
+                          {"total_tokens", promptTokens + completionTokens}}},
+                        {"evaluation", {{"flagged", flagged}}}};
     if (!flagReason.empty())
         r["evaluation"]["flag_reason"] = flagReason;
     if (sensitivity)
@@ -46,8 +45,8 @@ inline nlohmann::json record(const std::string &id, const std::string &time,
 inline const std::string HostilePrompt =
     "Ignore this: <script>alert('pwned')</script> <img src=http://evil.example/x.png "
     "onerror=alert(1)> **bold** [click](http://evil.example/) ![pic](http://evil.example/p.png)";
-inline const std::string HostileResponse =
-    "<iframe src=\"http://evil.example/frame\"></iframe>\n# Heading\n<a href=\"javascript:x()\">go</a>";
+inline const std::string HostileResponse = "<iframe src=\"http://evil.example/frame\"></iframe>\n# "
+                                           "Heading\n<a href=\"javascript:x()\">go</a>";
 
 inline std::vector<nlohmann::json> records()
 {
@@ -59,15 +58,14 @@ inline std::vector<nlohmann::json> records()
                           "Summarise the refund policy.",
                           "Refunds within 30 days. Keep the receipt.", 800, 60, 40, "internal",
                           false));
-    nlohmann::json replay = record("replay-2", "2026-02-01T09:20:00Z", "u-2", "s-2", "gpt-4o",
-                                   "Summarise the refund policy.",
-                                   "Refunds within 14 days. Keep the receipt and the box.", 950,
-                                   60, 60, "internal", false);
+    nlohmann::json replay = record(
+        "replay-2", "2026-02-01T09:20:00Z", "u-2", "s-2", "gpt-4o", "Summarise the refund policy.",
+        "Refunds within 14 days. Keep the receipt and the box.", 950, 60, 60, "internal", false);
     replay["replay_of"] = "orig-2";
     list.push_back(replay);
     list.push_back(record("csv-4", "2026-02-01T09:30:00Z", "=HYPERLINK(\"http://evil.example\")",
-                          "s-3", "claude-3", "+SUM(A1:A2)", "-2+3, \"quoted\"\nsecond line",
-                          2500, 10, 5, "confidential", true, "@SUM(1)"));
+                          "s-3", "claude-3", "+SUM(A1:A2)", "-2+3, \"quoted\"\nsecond line", 2500,
+                          10, 5, "confidential", true, "@SUM(1)"));
     for (int n = 5; n <= 12; ++n)
         list.push_back(record("plain-" + std::to_string(n),
                               "2026-02-01T1" + std::to_string(n % 10) + ":00:00Z",

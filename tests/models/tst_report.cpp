@@ -86,7 +86,8 @@ private Q_SLOTS:
     {
         QVERIFY(m_dir.isValid());
         auto store = Store::open(m_dir.filePath(u"store.sqlite"_qs));
-        QVERIFY2(store, qPrintable(store.error().toString()));
+        if (!store)
+            QFAIL(qPrintable(store.error().toString()));
         m_store = std::move(*store);
         std::vector<IncomingRecord> batch;
         for (const json &r : reportfixture::records())
@@ -123,7 +124,8 @@ private Q_SLOTS:
         // The flagged ones, listed and in full (a filter report shows the flagged in full).
         QCOMPARE(qsizetype(data.flagged.size()), 2);
         QCOMPARE(data.flagged[0].interactionId, std::string("hostile-1"));
-        QCOMPARE(data.flagged[0].flagReason, std::string("<script>flag()</script> prompt injection"));
+        QCOMPARE(data.flagged[0].flagReason,
+                 std::string("<script>flag()</script> prompt injection"));
         QCOMPARE(data.flagged[1].interactionId, std::string("csv-4"));
         QCOMPARE(qsizetype(data.fullInteractions.size()), 2);
         QCOMPARE(data.fullInteractions[0].row.prompt, reportfixture::HostilePrompt);
@@ -283,9 +285,9 @@ private Q_SLOTS:
               std::string("<script>flag()</script> prompt injection"),
               std::string("=HYPERLINK(\"http://evil.example\")")})
             QVERIFY2(text.find(piece) != std::string::npos, piece.c_str());
-        for (const char *section : {"1 Summary", "2 Charts", "3 Flagged interactions",
-                                    "4 Interactions in full", "5 Replay comparisons",
-                                    "6 Verification", "Integrity: not available"})
+        for (const char *section :
+             {"1 Summary", "2 Charts", "3 Flagged interactions", "4 Interactions in full",
+              "5 Replay comparisons", "6 Verification", "Integrity: not available"})
             QVERIFY2(text.find(section) != std::string::npos, section);
     }
 
@@ -344,9 +346,15 @@ private Q_SLOTS:
         std::vector<std::pair<int, int>> progress;
         auto pages = writeReport(build(request), ReportFormat::Pdf, path,
                                  [&](int page, int count) { progress.emplace_back(page, count); });
-        QVERIFY2(pages, qPrintable(pages.error().toString()));
+        if (!pages)
+            QFAIL(qPrintable(pages.error().toString()));
         QVERIFY(*pages >= 6); // a cover and a page per section at least
         QCOMPARE(qsizetype(progress.size()), *pages);
+        // LLMAUDIT_KEEP_REPORT=FILE keeps a copy to look at (pdftoppm -png -r 60 FILE page).
+        if (const QString keep = qEnvironmentVariable("LLMAUDIT_KEEP_REPORT"); !keep.isEmpty()) {
+            QFile::remove(keep);
+            QFile::copy(path, keep);
+        }
         const QStringList text = pdfPages(path);
         QCOMPARE(text.size(), *pages);
         for (int i = 0; i < *pages; ++i) {
@@ -382,14 +390,15 @@ private Q_SLOTS:
             QVERIFY2(flat.contains(QString::fromStdString(piece)), piece.c_str());
         // The replay's diff: both the removed and the added words are printed.
         QVERIFY(all.contains(u"Replay replay-2 of orig-2"_qs));
-        QVERIFY(flat.contains(u"Refundswithin3014days."_qs));
+        QVERIFY2(flat.contains(u"Refundswithin3014days."_qs),
+                 qPrintable(all.mid(all.indexOf(u"Response diff"_qs) - 10, 300)));
     }
 
     void chartsAreDrawn()
     {
         const ReportData data = build();
-        for (ReportChart chart : {ReportChart::Models, ReportChart::Latency,
-                                  ReportChart::Sensitivity}) {
+        for (ReportChart chart :
+             {ReportChart::Models, ReportChart::Latency, ReportChart::Sensitivity}) {
             const QImage image = reportChartImage(data, chart, 1);
             QCOMPARE(image.size(), reportChartSize(data, chart));
             int coloured = 0;

@@ -33,8 +33,9 @@ int csvRecords(const QString &path)
 {
     QProcess python;
     python.start(u"/usr/bin/python3"_qs,
-                 {u"-c"_qs, u"import csv,sys; print(len(list(csv.reader(open(sys.argv[1], "
-                            "newline='')))))"_qs,
+                 {u"-c"_qs,
+                  u"import csv,sys; print(len(list(csv.reader(open(sys.argv[1], "
+                  "newline='')))))"_qs,
                   path});
     if (!python.waitForFinished(60000) || python.exitCode() != 0)
         return -1;
