@@ -107,6 +107,16 @@ ReportDialog::~ReportDialog()
         m_job->cancel();
 }
 
+ReportJob *ReportDialog::job() const
+{
+    return m_job;
+}
+
+QProgressDialog *ReportDialog::progressDialog() const
+{
+    return m_progress;
+}
+
 ReportFormat ReportDialog::format() const
 {
     return ReportFormat(m_format->currentData().toInt());

@@ -39,8 +39,8 @@ public:
     QRadioButton *selectionButton() const { return m_useSelection; }
     ReportFormat format() const;
     ReportRequest request() const;
-    ReportJob *job() const { return m_job; }
-    QProgressDialog *progressDialog() const { return m_progress; }
+    ReportJob *job() const; // while a report is being written
+    QProgressDialog *progressDialog() const;
 
 public Q_SLOTS:
     // Starts writing the report (what the Export button does); false when the form is not
