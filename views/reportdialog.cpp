@@ -183,6 +183,7 @@ bool ReportDialog::exportReport()
         new QProgressDialog(tr("Collecting the interactions…"), tr("Cancel"), 0, 100, this);
     m_progress->setWindowTitle(tr("Writing Report"));
     m_progress->setMinimumDuration(0);
+    m_progress->setWindowModality(Qt::NonModal);
     m_progress->setAutoClose(false);
     m_progress->setAutoReset(false);
     m_progress->setValue(0);
@@ -201,16 +202,22 @@ bool ReportDialog::exportReport()
             });
     connect(m_job, &ReportJob::failed, this, [this](const QString &message) {
         finishJob();
+        show();
         Q_EMIT reportFailed(message);
         QMessageBox::warning(this, windowTitle(),
                              tr("The report was not written: %1").arg(message));
     });
     connect(m_job, &ReportJob::cancelled, this, [this] {
         finishJob();
+        show();
         Q_EMIT reportCancelled();
     });
     m_buttons->setEnabled(false);
     m_job->start();
+    // The form steps aside so that the window is usable while the report is written; only
+    // the progress dialog (not modal) stays. A failure or Cancel brings the form back.
+    hide();
+    m_progress->show();
     return true;
 }
 

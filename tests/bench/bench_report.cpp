@@ -84,9 +84,12 @@ int main(int argc, char **argv)
             std::fprintf(stderr, "%s\n", qPrintable(pages.error().toString()));
             return 1;
         }
-        std::printf("  write %-4s                        %6.2f s  (%d pages, %lld KiB)\n",
+        std::printf("  write %-4s                        %6.2f s  (%s%lld KiB)\n",
                     qPrintable(reportFormatName(format)), seconds(timer),
-                    format == ReportFormat::Pdf ? *pages : 0, QFileInfo(out).size() / 1024);
+                    format == ReportFormat::Pdf
+                        ? qPrintable(QStringLiteral("%1 pages, ").arg(*pages))
+                        : "",
+                    QFileInfo(out).size() / 1024);
     }
 
     // A selection with the most interactions a report shows in full.
@@ -103,6 +106,7 @@ int main(int argc, char **argv)
     std::printf("  selection of %zu in full, PDF:     %6.2f s  (%d pages)\n",
                 chosen.interactionIds.size(), seconds(timer), *pages);
 
+    std::fflush(stdout);
     timer.restart();
     const bool ok = runTool(QStringLiteral(LLMAUDIT_CLI),
                             {QStringLiteral("report"), QStringLiteral("--store"), storePath,
