@@ -1,6 +1,5 @@
 #include "reportdialog.h"
 
-#include "counted.h"
 #include "reportjob.h"
 
 #include <QComboBox>
@@ -49,8 +48,10 @@ ReportDialog::ReportDialog(QString storePath, QString filterText, FilterExpr fil
                   .arg(QFontMetrics(font()).elidedText(m_filterText, Qt::ElideMiddle, 360));
     m_useFilter = new QRadioButton(filterShown, this);
     m_useSelection = new QRadioButton(
-        tr("Selected interactions (%1), each in full")
-            .arg(counted(qint64(m_selected.size()), tr("interaction"), tr("interactions"))),
+        m_selected.empty() ? tr("Selected interactions (none selected)")
+        : m_selected.size() == 1
+            ? tr("The selected interaction, in full")
+            : tr("The %1 selected interactions, each in full").arg(qint64(m_selected.size())),
         this);
     m_useSelection->setEnabled(!m_selected.empty());
     (m_selected.size() > 1 ? m_useSelection : m_useFilter)->setChecked(true);
@@ -71,7 +72,7 @@ ReportDialog::ReportDialog(QString storePath, QString filterText, FilterExpr fil
     QString dir = QSettings().value(LastDirKey).toString();
     if (dir.isEmpty() || !QFileInfo(dir).isDir())
         dir = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
-    if (dir.isEmpty())
+    if (dir.isEmpty() || !QFileInfo(dir).isDir())
         dir = QDir::homePath();
     m_output->setText(
         QDir(dir).filePath(QStringLiteral("llm-audit-report.") + reportFormatName(format())));
@@ -81,7 +82,9 @@ ReportDialog::ReportDialog(QString storePath, QString filterText, FilterExpr fil
     auto *output = new QHBoxLayout;
     output->addWidget(m_output, 1);
     output->addWidget(browse);
-    form->addRow(tr("&Save to:"), output);
+    auto *saveTo = new QLabel(tr("&Save to:"), this);
+    saveTo->setBuddy(m_output);
+    form->addRow(saveTo, output);
     connect(m_format, &QComboBox::currentIndexChanged, this, &ReportDialog::formatChanged);
 
     auto *note =

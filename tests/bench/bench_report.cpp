@@ -84,12 +84,11 @@ int main(int argc, char **argv)
             std::fprintf(stderr, "%s\n", qPrintable(pages.error().toString()));
             return 1;
         }
-        std::printf("  write %-4s                        %6.2f s  (%s%lld KiB)\n",
-                    qPrintable(reportFormatName(format)), seconds(timer),
-                    format == ReportFormat::Pdf
-                        ? qPrintable(QStringLiteral("%1 pages, ").arg(*pages))
-                        : "",
-                    QFileInfo(out).size() / 1024);
+        std::printf(
+            "  write %-4s                        %6.2f s  (%s%lld KiB)\n",
+            qPrintable(reportFormatName(format)), seconds(timer),
+            format == ReportFormat::Pdf ? qPrintable(QStringLiteral("%1 pages, ").arg(*pages)) : "",
+            QFileInfo(out).size() / 1024);
     }
 
     // A selection with the most interactions a report shows in full.

@@ -98,6 +98,11 @@ private Q_SLOTS:
         QVERIFY(withSelection.selectionButton()->isEnabled());
         QVERIFY(withSelection.selectionButton()->isChecked()); // two rows chosen: those
         QVERIFY(withSelection.filterButton()->text().contains(u"flagged"_qs));
+        // LLMAUDIT_DIALOG_PNG=FILE saves a picture of the dialog to look at.
+        if (const QString png = qEnvironmentVariable("LLMAUDIT_DIALOG_PNG"); !png.isEmpty()) {
+            withSelection.show();
+            withSelection.grab().save(png);
+        }
 
         ReportDialog without(m_store, {}, {}, {});
         QVERIFY(!without.selectionButton()->isEnabled());
