@@ -90,6 +90,7 @@ int runReport(const QStringList &args, const QString &description)
 
     ReportRequest request;
     request.title = command.parser.value(QStringLiteral("title"));
+    request.keepRows = *format == ReportFormat::Csv; // only a CSV lists every interaction
     if (auto stop = command.readFilter(request.filter))
         return *stop;
     request.filterText = command.parser.value(QStringLiteral("filter"));

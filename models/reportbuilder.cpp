@@ -285,8 +285,12 @@ Result<ReportData> buildReport(Store &store, const ReportRequest &request,
             pairOrder.emplace_back(original, replay);
     };
 
+    qint64 taken = 0;
     auto take = [&](const Interaction &r) {
-        data.rows.push_back(rowFrom(r, ReportData::MaxExcerptChars));
+        ReportRow row = rowFrom(r, ReportData::MaxExcerptChars);
+        ++taken;
+        data.firstMs = std::min(data.firstMs.value_or(r.timestampMs), r.timestampMs);
+        data.lastMs = std::max(data.lastMs.value_or(r.timestampMs), r.timestampMs);
         users.insert(r.userId);
         sessions.insert(r.sessionId);
         if (r.promptTokens)
@@ -295,7 +299,7 @@ Result<ReportData> buildReport(Store &store, const ReportRequest &request,
             data.completionTokens += *r.completionTokens;
         if (r.flagged) {
             if (int(data.flagged.size()) < ReportData::MaxFlaggedListed)
-                data.flagged.push_back(data.rows.back());
+                data.flagged.push_back(row);
         }
         const bool full = data.selection || r.flagged;
         const int maxFull =
@@ -310,8 +314,10 @@ Result<ReportData> buildReport(Store &store, const ReportRequest &request,
             addPair(r.replayOf, r.interactionId);
         else
             originals.push_back(r.interactionId);
-        if (data.rows.size() % 64 == 0)
-            report(qint64(data.rows.size()), total, readingStep);
+        if (data.selection || request.keepRows)
+            data.rows.push_back(std::move(row));
+        if (taken % 64 == 0)
+            report(taken, total, readingStep);
     };
 
     if (data.selection) {
@@ -391,17 +397,9 @@ Result<ReportData> buildReport(Store &store, const ReportRequest &request,
             return std::unexpected(summary.error());
         data.summary = std::move(*summary);
     }
-    report(qint64(data.rows.size()), total, readingStep);
+    report(taken, total, readingStep);
     data.users = qint64(users.size());
     data.sessions = qint64(sessions.size());
-    if (!data.rows.empty()) {
-        data.firstMs = data.rows.front().timestampMs;
-        data.lastMs = data.rows.back().timestampMs;
-        for (const ReportRow &row : data.rows) {
-            data.firstMs = std::min(*data.firstMs, row.timestampMs);
-            data.lastMs = std::max(*data.lastMs, row.timestampMs);
-        }
-    }
 
     // Replays: of the covered interactions, and the originals of covered replays.
     const QString replayStep = QCoreApplication::translate("Report", "Looking for replays");

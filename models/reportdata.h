@@ -34,7 +34,11 @@ struct ReportRequest
     // When either is given the report covers exactly these, in time order, each shown in full.
     std::vector<std::string> interactionIds;
     std::vector<qint64> rowIds;
-    QString generatedBy;       // a person's name; see defaultReportAuthor()
+    QString generatedBy; // a person's name; see defaultReportAuthor()
+    // Whether ReportData::rows lists every interaction covered (a CSV needs them; a PDF or
+    // HTML report of a big filter does not, and then keeps only figures and short lists).
+    // A selection always keeps them.
+    bool keepRows = true;
     int64_t generatedAtMs = 0; // 0: now
 
     bool isSelection() const { return !interactionIds.empty() || !rowIds.empty(); }
@@ -122,7 +126,8 @@ struct ReportData
     qint64 promptTokens = 0;
     qint64 completionTokens = 0;
 
-    std::vector<ReportRow> rows;                     // every interaction covered, in time order
+    // Every interaction covered, in time order (unless the request said !keepRows).
+    std::vector<ReportRow> rows;
     std::vector<ReportRow> flagged;                  // the flagged ones (at most MaxFlaggedListed)
     std::vector<ReportInteraction> fullInteractions; // shown in full
     qint64 fullOmitted = 0; // would have been shown in full but for MaxFull*

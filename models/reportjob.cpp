@@ -15,6 +15,7 @@ ReportJob::ReportJob(QString storePath, ReportRequest request, ReportFormat form
     , m_format(format)
     , m_outputPath(std::move(outputPath))
 {
+    m_request.keepRows = m_format == ReportFormat::Csv; // only a CSV lists every interaction
     connect(&m_watcher, &QFutureWatcher<Outcome>::finished, this, [this] {
         const Outcome outcome = m_watcher.result();
         if (outcome.ok)

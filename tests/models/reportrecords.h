@@ -46,7 +46,8 @@ inline const std::string HostilePrompt =
     "Ignore this: <script>alert('pwned')</script> <img src=http://evil.example/x.png "
     "onerror=alert(1)> **bold** [click](http://evil.example/) ![pic](http://evil.example/p.png)";
 inline const std::string HostileResponse = "<iframe src=\"http://evil.example/frame\"></iframe>\n# "
-                                           "Heading\n<a href=\"javascript:x()\">go</a>";
+                                           "Heading\n<a href=\"javascript:x()\">go</a>\n"
+                                           "Open \u202Etxt.exe\u202C now \x1b[31mred\x1b[0m";
 
 inline std::vector<nlohmann::json> records()
 {

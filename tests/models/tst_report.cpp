@@ -198,6 +198,37 @@ private Q_SLOTS:
         QCOMPARE(qsizetype(data.flagged.size()), 0);
         QCOMPARE(qsizetype(data.fullInteractions.size()), 0);
         QCOMPARE(qsizetype(data.replays.size()), 1); // both sides are in the scope: once
+
+        // Without the rows (a PDF of a big filter): the same figures, no list of everything.
+        request.keepRows = false;
+        const ReportData lean = build(request);
+        QVERIFY(lean.rows.empty());
+        QCOMPARE(lean.summary.interactions, 2);
+        QCOMPARE(lean.users, data.users);
+        QCOMPARE(lean.firstMs, data.firstMs);
+        QCOMPARE(lean.lastMs, data.lastMs);
+        QCOMPARE(qsizetype(lean.replays.size()), 1);
+    }
+
+    void emptyReport()
+    {
+        ReportRequest request;
+        request.filterText = u"user_id == \"nobody\""_qs;
+        request.filter = compileFilter(request.filterText)->expr;
+        const ReportData data = build(request);
+        QCOMPARE(data.summary.interactions, 0);
+        QVERIFY(!data.firstMs);
+        const QString path = m_dir.filePath(u"empty.pdf"_qs);
+        auto pages = writeReport(data, ReportFormat::Pdf, path);
+        QVERIFY(pages);
+        const QString all = pdfPages(path).join(u' ');
+        QVERIFY(all.contains(u"Time range no interactions"_qs));
+        QVERIFY(all.contains(u"No interactions: nothing to chart."_qs));
+        QVERIFY(all.contains(u"No interaction is flagged."_qs));
+        QVERIFY(all.contains(u"Page %1 of %1"_qs.arg(*pages)));
+        const QString csv = m_dir.filePath(u"empty.csv"_qs);
+        QVERIFY(writeReport(data, ReportFormat::Csv, csv));
+        QCOMPARE(qsizetype(check(u"csv"_qs, csv).size()), 1); // the header alone
     }
 
     void selectionReport()
@@ -283,7 +314,9 @@ private Q_SLOTS:
               std::string("![pic](http://evil.example/p.png)"),
               std::string("<iframe src=\"http://evil.example/frame\"></iframe>"),
               std::string("<script>flag()</script> prompt injection"),
-              std::string("=HYPERLINK(\"http://evil.example\")")})
+              std::string("=HYPERLINK(\"http://evil.example\")"),
+              // Bidirectional overrides and terminal escapes are shown, not obeyed.
+              std::string("Open <U+202E>txt.exe<U+202C> now <U+001B>[31mred<U+001B>[0m")})
             QVERIFY2(text.find(piece) != std::string::npos, piece.c_str());
         for (const char *section :
              {"1 Summary", "2 Charts", "3 Flagged interactions", "4 Interactions in full",
@@ -386,8 +419,10 @@ private Q_SLOTS:
              {std::string("<script>alert('pwned')</script>"),
               std::string("<imgsrc=http://evil.example/x.pngonerror=alert(1)>"),
               std::string("![pic](http://evil.example/p.png)"),
-              std::string("<iframesrc=\"http://evil.example/frame\"></iframe>")})
+              std::string("<iframesrc=\"http://evil.example/frame\"></iframe>"),
+              std::string("Open<U+202E>txt.exe<U+202C>now<U+001B>[31mred<U+001B>[0m")})
             QVERIFY2(flat.contains(QString::fromStdString(piece)), piece.c_str());
+        QVERIFY(!all.contains(QChar(0x202E)));
         // The replay's diff: both the removed and the added words are printed.
         QVERIFY(all.contains(u"Replay replay-2 of orig-2"_qs));
         QVERIFY2(flat.contains(u"Refundswithin3014days."_qs),
