@@ -112,6 +112,8 @@ Result<Interaction> decode(const StoredInteraction &stored)
 //   - data.reviewStatusCounts (status -> interactions covered) and row.reviewStatus of
 //     data.rows, data.flagged and data.fullInteractions;
 //   - data.notes (interaction id -> its notes), for the interactions the report lists;
+//   - the `listed` condition in buildReport()'s take(), so that reviewed interactions are
+//     listed beside the flagged ones;
 //   - data.chainHead and data.verified, and data.verification in words.
 // Until then a flag is the record's own evaluation.flagged, and the renderers print that review
 // and integrity are not available.
@@ -297,11 +299,12 @@ Result<ReportData> buildReport(Store &store, const ReportRequest &request,
             data.promptTokens += *r.promptTokens;
         if (r.completionTokens)
             data.completionTokens += *r.completionTokens;
-        if (r.flagged) {
-            if (int(data.flagged.size()) < ReportData::MaxFlaggedListed)
-                data.flagged.push_back(row);
-        }
-        const bool full = data.selection || r.flagged;
+        // REVIEW SEAM: once reviews exist, an interaction with a review status or notes is
+        // listed (and, in a filter report, shown in full) too: `|| <has a review>` here.
+        const bool listed = r.flagged;
+        if (listed && int(data.flagged.size()) < ReportData::MaxFlaggedListed)
+            data.flagged.push_back(row);
+        const bool full = data.selection || listed;
         const int maxFull =
             data.selection ? ReportData::MaxFullSelection : ReportData::MaxFullFlagged;
         if (full) {
