@@ -343,7 +343,12 @@ public:
                             "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src "
                             "'none'; img-src data:; style-src 'unsafe-inline'\">"
                             "<title>%1</title><style>%2</style></head><body>\n")
-                 .arg(esc(d.title), QString::fromLatin1(StyleSheet));
+                 .arg(esc(d.title),
+                      QString::fromLatin1(StyleSheet) +
+                          // A browser window is wider than a page: keep lines readable.
+                          (m_forPdf ? QString()
+                                    : QStringLiteral("body { max-width: 60em; margin: 1em auto; "
+                                                     "padding: 0 1em; }")));
         cover();
         summary();
         charts();
