@@ -20,6 +20,7 @@
 #include <QProgressDialog>
 #include <QRadioButton>
 #include <QSignalSpy>
+#include <QStandardPaths>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
@@ -76,6 +77,7 @@ private:
 private Q_SLOTS:
     void initTestCase()
     {
+        QStandardPaths::setTestModeEnabled(true); // the dialog remembers its folder and format
         QVERIFY(m_dir.isValid());
         m_store = m_dir.filePath(u"store.sqlite"_qs);
         auto store = Store::open(m_store);
