@@ -325,6 +325,8 @@ const char *const StyleSheet =
     ".mono { font-family: 'DejaVu Sans Mono', monospace; font-size: 8.5pt; "
     "white-space: pre-wrap; }"
     ".muted { color: #777; }"
+    ".label { font-family: 'DejaVu Sans', sans-serif; font-size: 9pt; font-weight: bold; "
+    "color: #3949ab; }"
     ".del { background-color: #ffcdd2; color: #b71c1c; text-decoration: line-through; }"
     ".ins { background-color: #c8e6c9; color: #1b5e20; }"
     ".flag { color: #c62828; font-weight: bold; }";
@@ -381,11 +383,13 @@ private:
     {
         if (text.empty())
             return;
-        h += QStringLiteral("<p><b>%1</b></p>\n").arg(esc(label));
-        // One cell so that the box is one shape in the PDF and in a browser.
-        h += QStringLiteral("<table width=\"100%\" cellspacing=\"0\" cellpadding=\"6\" "
-                            "bgcolor=\"#f5f5f5\"><tr><td class=\"%1\">%2</td></tr></table>\n")
-                 .arg(mono ? QStringLiteral("mono") : QStringLiteral("text"), esc(text));
+        // One cell holding the label and the text, so that the box is one shape and the label
+        // never stays alone at the foot of a page while its text starts on the next.
+        h +=
+            QStringLiteral("<table width=\"100%\" cellspacing=\"0\" cellpadding=\"6\" "
+                           "bgcolor=\"#f5f5f5\" style=\"margin-top: 8px\"><tr><td class=\"%1\">"
+                           "<span class=\"label\">%2</span>\n%3</td></tr></table>\n")
+                .arg(mono ? QStringLiteral("mono") : QStringLiteral("text"), esc(label), esc(text));
     }
 
     QString chainHead() const
