@@ -22,6 +22,8 @@ PACKAGES=(
     # tests: independent validators, packaging checks, screenshots
     python3 python3-jsonschema python3-ciso8601 python3-bson sqlite3
     desktop-file-utils appstream shared-mime-info dpkg-dev file xvfb xauth
+    # tests: reading reports back (pdftotext, pdftoppm)
+    poppler-utils
 )
 
 # The SDK conformance test of the fake LLM server needs Node and npm; a Node that is already

@@ -3,6 +3,9 @@
 #include "clicommon.h"
 
 #include <QCoreApplication>
+#include <QGuiApplication>
+
+#include <memory>
 
 namespace llmaudit {
 
@@ -27,6 +30,8 @@ const CommandEntry Commands[] = {
     {"conflicts", "List records that arrived with a known id but different content", runConflicts},
     {"diff", "Compare two interactions: scores, deltas and the responses' diff", runDiff},
     {"replay", "Replay interactions against an LLM provider and compare the answers", runReplay},
+    {"report", "Write an audit report (PDF, HTML or CSV) of a filter or of chosen interactions",
+     runReport},
 };
 
 QString overview()
@@ -51,7 +56,16 @@ QString overview()
 
 int runCli(int argc, char **argv)
 {
-    QCoreApplication app(argc, argv);
+    // `report` lays out text and draws charts, which needs fonts and so a QGuiApplication; the
+    // other commands stay a QCoreApplication. Without a display (a terminal over ssh, CI) the
+    // offscreen platform is used, which needs nothing from the machine's graphics.
+    const bool needsGui = argc > 1 && qstrcmp(argv[1], "report") == 0;
+    if (needsGui && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM") &&
+        qEnvironmentVariableIsEmpty("DISPLAY") && qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY"))
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+    std::unique_ptr<QCoreApplication> application =
+        needsGui ? std::make_unique<QGuiApplication>(argc, argv)
+                 : std::make_unique<QCoreApplication>(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("llmaudit"));
     QCoreApplication::setApplicationVersion(QStringLiteral(LLMAUDIT_VERSION));
     const QStringList args = QCoreApplication::arguments();

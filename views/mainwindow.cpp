@@ -9,6 +9,7 @@
 #include "importjob.h"
 #include "interactiontablemodel.h"
 #include "replaypanel.h"
+#include "reportdialog.h"
 #include "sessionlistmodel.h"
 #include "storereader.h"
 
@@ -268,6 +269,7 @@ void MainWindow::createActions()
     updateRecentMenu();
     QAction *import = file->addAction(tr("&Import Logs…"), this, &MainWindow::chooseImportFiles);
     import->setShortcut(QKeySequence(tr("Ctrl+I")));
+    file->addAction(tr("Export &Report…"), this, &MainWindow::exportReport);
     file->addSeparator();
     QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
@@ -561,6 +563,23 @@ void MainWindow::compareSelected()
     const int newer = std::min(rows[0].row(), rows[1].row());
     Q_EMIT m_reader->compare(++m_compareGeneration, m_model->rowIdAt(older),
                              m_model->rowIdAt(newer));
+}
+
+void MainWindow::exportReport()
+{
+    if (!m_model || m_storePath.isEmpty())
+        return;
+    std::vector<qint64> selected;
+    for (const QModelIndex &index : m_table->selectionModel()->selectedRows())
+        selected.push_back(m_model->rowIdAt(index.row()));
+    auto *dialog = new ReportDialog(m_storePath, m_filterBar->appliedText(), m_filter,
+                                    std::move(selected), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &ReportDialog::reportWritten, this, [this](const QString &path) {
+        statusBar()->showMessage(tr("Report written to %1").arg(QDir::toNativeSeparators(path)),
+                                 8000);
+    });
+    dialog->open();
 }
 
 void MainWindow::copySelectedRows()

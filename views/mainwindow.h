@@ -67,6 +67,8 @@ public:
     void showSession(const QString &sessionId);
     // Compares the two selected interactions (the older one on the left) in the Compare tab.
     void compareSelected();
+    // File > Export Report: the report dialog for the current filter or the selection.
+    void exportReport();
 
 Q_SIGNALS:
     void importFinished(const llmaudit::ImportReport &report);

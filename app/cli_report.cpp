@@ -1,0 +1,136 @@
+// llmaudit report: an audit report (PDF, HTML or CSV) of the interactions a filter selects or
+// of a list of interaction ids.
+
+#include "clicommon.h"
+#include "reportbuilder.h"
+#include "reportrenderer.h"
+
+#include <QElapsedTimer>
+#include <QFile>
+#include <QTextStream>
+
+#include <cstdio>
+
+namespace llmaudit::cli {
+
+namespace {
+
+// Interaction ids, one a line; blank lines and lines starting with '#' are skipped.
+std::optional<std::vector<std::string>> readIds(const QString &path, QString &error)
+{
+    QFile file;
+    const bool opened = path == u"-" ? file.open(stdin, QIODevice::ReadOnly)
+                                     : (file.setFileName(path), file.open(QIODevice::ReadOnly));
+    if (!opened) {
+        error = QStringLiteral("%1: %2").arg(path, file.errorString());
+        return std::nullopt;
+    }
+    std::vector<std::string> ids;
+    while (!file.atEnd()) {
+        const QByteArray line = file.readLine().trimmed();
+        if (line.isEmpty() || line.startsWith('#'))
+            continue;
+        ids.push_back(line.toStdString());
+    }
+    if (ids.empty()) {
+        error = QStringLiteral("%1: no interaction ids in the file").arg(path);
+        return std::nullopt;
+    }
+    return ids;
+}
+
+} // namespace
+
+int runReport(const QStringList &args, const QString &description)
+{
+    Command command(QStringLiteral("report"), description, args);
+    command.addStoreOption();
+    command.addFilterOption(QStringLiteral("Report on the interactions EXPR selects."));
+    command.parser.addOption(
+        {QStringLiteral("ids-from"),
+         QStringLiteral("Report on the interactions whose ids FILE lists, one a line ('-': "
+                        "standard input); each is shown in full."),
+         QStringLiteral("FILE")});
+    command.parser.addOption({QStringLiteral("format"),
+                              QStringLiteral("pdf, html or csv (default: from the output file's "
+                                             "extension)."),
+                              QStringLiteral("FORMAT")});
+    command.parser.addOption(
+        {QStringLiteral("title"), QStringLiteral("The report's title."), QStringLiteral("TITLE")});
+    command.parser.addOption({{QStringLiteral("o"), QStringLiteral("output")},
+                              QStringLiteral("Write the report to FILE (required)."),
+                              QStringLiteral("FILE")});
+    if (auto stop = command.parse())
+        return *stop;
+    if (!command.parser.positionalArguments().isEmpty())
+        return usageError(command.name, QStringLiteral("unexpected argument '%1'")
+                                            .arg(command.parser.positionalArguments().first()));
+    const QString output = command.parser.value(QStringLiteral("output"));
+    if (output.isEmpty())
+        return usageError(command.name, QStringLiteral("-o FILE is required"));
+    std::optional<ReportFormat> format;
+    if (command.parser.isSet(QStringLiteral("format"))) {
+        format = reportFormatFromName(command.parser.value(QStringLiteral("format")));
+        if (!format)
+            return usageError(command.name,
+                              QStringLiteral("unknown format '%1' (pdf, html, csv)")
+                                  .arg(command.parser.value(QStringLiteral("format"))));
+    } else {
+        format = reportFormatFromPath(output);
+        if (!format)
+            return usageError(command.name,
+                              QStringLiteral("cannot tell the format from '%1': use --format pdf, "
+                                             "html or csv, or a .pdf, .html or .csv file")
+                                  .arg(output));
+    }
+    if (command.parser.isSet(QStringLiteral("filter")) &&
+        command.parser.isSet(QStringLiteral("ids-from")))
+        return usageError(command.name,
+                          QStringLiteral("--filter and --ids-from cannot be used together"));
+
+    ReportRequest request;
+    request.title = command.parser.value(QStringLiteral("title"));
+    request.keepRows = *format == ReportFormat::Csv; // only a CSV lists every interaction
+    if (auto stop = command.readFilter(request.filter))
+        return *stop;
+    request.filterText = command.parser.value(QStringLiteral("filter"));
+    if (command.parser.isSet(QStringLiteral("ids-from"))) {
+        QString error;
+        auto ids = readIds(command.parser.value(QStringLiteral("ids-from")), error);
+        if (!ids) {
+            err(QStringLiteral("llmaudit report: %1\n").arg(error));
+            return Failed;
+        }
+        request.interactionIds = std::move(*ids);
+    }
+
+    auto store = openStore(command, Store::Access::ReadOnly);
+    if (!store)
+        return Failed;
+    QElapsedTimer timer;
+    timer.start();
+    auto data = buildReport(*store, request);
+    if (!data) {
+        err(QStringLiteral("llmaudit report: %1\n").arg(data.error().toString()));
+        return Failed;
+    }
+    for (const std::string &id : data->missingIds)
+        err(QStringLiteral("llmaudit report: not in the store: %1\n")
+                .arg(QString::fromStdString(visible(id))));
+    auto pages = writeReport(*data, *format, output);
+    if (!pages) {
+        err(QStringLiteral("llmaudit report: %1\n").arg(pages.error().toString()));
+        return Failed;
+    }
+    err(QStringLiteral("Report of %1 written to %2%3 in %4 s\n")
+            .arg(data->summary.interactions == 1
+                     ? QStringLiteral("1 interaction")
+                     : QStringLiteral("%1 interactions").arg(data->summary.interactions),
+                 output,
+                 *format == ReportFormat::Pdf ? QStringLiteral(" (%1 pages)").arg(*pages)
+                                              : QString())
+            .arg(double(timer.elapsed()) / 1000.0, 0, 'f', 2));
+    return Ok;
+}
+
+} // namespace llmaudit::cli

@@ -1,0 +1,191 @@
+// llmaudit report end to end: the real executable on a real store, its PDF read back with
+// pdftotext, its CSV with Python's csv module, its options and errors.
+
+#include "../models/reportrecords.h"
+#include "clirunner.h"
+
+#include <QFile>
+#include <QTemporaryDir>
+#include <QTest>
+
+namespace {
+
+nlohmann::json csvRows(const QString &path)
+{
+    CliRun run = runProgram(
+        QStringLiteral("/usr/bin/python3"),
+        {QStringLiteral(LLMAUDIT_SOURCE_DIR "/tests/models/report_check.py"), u"csv"_qs, path});
+    return run.exitCode == 0 ? run.json() : nlohmann::json();
+}
+
+QString pdfText(const QString &path)
+{
+    return runProgram(u"pdftotext"_qs, {path, u"-"_qs}).out;
+}
+
+} // namespace
+
+class TestCliReport : public QObject
+{
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    QString m_store;  // the report fixture's records
+    QString m_sample; // the bundled sample logs
+
+    QString path(const QString &name) const { return m_dir.filePath(name); }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        QFile log(path(u"records.jsonl"_qs));
+        QVERIFY(log.open(QIODevice::WriteOnly));
+        for (const auto &r : reportfixture::records())
+            log.write(QByteArray::fromStdString(r.dump() + "\n"));
+        log.close();
+        m_store = path(u"store.sqlite"_qs);
+        CliRun run = cli({u"import"_qs, u"--store"_qs, m_store, log.fileName()});
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        m_sample = path(u"sample.sqlite"_qs);
+        run = cli(
+            {u"import"_qs, u"--store"_qs, m_sample,
+             QStringLiteral(LLMAUDIT_SOURCE_DIR "/resources/samples/sample-interactions.jsonl")});
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+    }
+
+    void pdfOfTheSampleStore()
+    {
+        const QString pdf = path(u"sample.pdf"_qs);
+        CliRun run = cli({u"report"_qs, u"--store"_qs, m_sample, u"--title"_qs, u"Sample audit"_qs,
+                          u"-o"_qs, pdf});
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        QVERIFY2(run.err.contains(u"Report of 400 interactions written to "_qs),
+                 qPrintable(run.err));
+        const QString text = pdfText(pdf);
+        QVERIFY(text.startsWith(u"Sample audit"_qs) || text.contains(u"Sample audit"_qs));
+        const QString flat = text.simplified();
+        QVERIFY(flat.contains(u"Interactions 400"_qs));
+        QVERIFY(flat.contains(u"Page 1 of "_qs));
+        QVERIFY(flat.contains(u"1 Summary"_qs));
+        QVERIFY(flat.contains(u"Integrity: not available in this store version."_qs));
+        // Hostile sample text is printed, not interpreted; the PDF has no script of its own.
+        QFile file(pdf);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QByteArray bytes = file.readAll();
+        QVERIFY(bytes.startsWith("%PDF-"));
+        QVERIFY(!bytes.contains("/JavaScript"));
+        QVERIFY(!bytes.contains("/URI"));
+    }
+
+    void formatFromTheExtension()
+    {
+        const QString html = path(u"r.html"_qs);
+        CliRun run = cli({u"report"_qs, u"--store"_qs, m_store, u"-o"_qs, html});
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        QFile file(html);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QByteArray page = file.readAll();
+        QVERIFY(page.startsWith("<!DOCTYPE html>"));
+        QVERIFY(!page.contains("<script"));
+        QVERIFY(page.contains("&lt;script&gt;alert("));
+
+        // --format wins over the extension.
+        const QString txt = path(u"r.txt"_qs);
+        run = cli({u"report"_qs, u"--store"_qs, m_store, u"--format"_qs, u"csv"_qs, u"-o"_qs, txt});
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        QCOMPARE(qsizetype(csvRows(txt).size()), 13);
+    }
+
+    void csvOfAFilter()
+    {
+        const QString csv = path(u"flagged.csv"_qs);
+        CliRun run = cli(
+            {u"report"_qs, u"--store"_qs, m_sample, u"--filter"_qs, u"flagged"_qs, u"-o"_qs, csv});
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        CliRun stats = cli(
+            {u"stats"_qs, u"--store"_qs, m_sample, u"--filter"_qs, u"flagged"_qs, u"--json"_qs});
+        QVERIFY2(stats.exitCode == 0, qPrintable(stats.err));
+        const qint64 flagged = stats.json()["interactions"].get<qint64>();
+        QVERIFY(flagged > 0);
+        const nlohmann::json rows = csvRows(csv);
+        QCOMPARE(qint64(rows.size()), flagged + 1);
+        for (size_t i = 1; i < rows.size(); ++i)
+            QCOMPARE(rows[i][10].get<std::string>(), std::string("true")); // flagged
+    }
+
+    void idsFromAFile()
+    {
+        const QString ids = path(u"ids.txt"_qs);
+        QFile file(ids);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("# chosen for the audit\nhostile-1\n\n  replay-2  \nno-such-id\n");
+        file.close();
+        const QString pdf = path(u"chosen.pdf"_qs);
+        CliRun run =
+            cli({u"report"_qs, u"--store"_qs, m_store, u"--ids-from"_qs, ids, u"-o"_qs, pdf});
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        QVERIFY2(run.err.contains(u"not in the store: no-such-id"_qs), qPrintable(run.err));
+        QVERIFY2(run.err.contains(u"Report of 2 interactions"_qs), qPrintable(run.err));
+        const QString flat = pdfText(pdf).simplified();
+        QVERIFY(flat.contains(u"Interaction hostile-1"_qs));
+        QVERIFY(flat.contains(u"Interaction replay-2"_qs));
+        QVERIFY(flat.contains(u"Not in the store no-such-id"_qs));
+        QVERIFY(flat.contains(u"Selection of 2"_qs)); // the running header
+    }
+
+    void usageErrors_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<int>("exitCode");
+        QTest::addColumn<QString>("message");
+        const QString out = path(u"x.pdf"_qs);
+        QTest::newRow("no output") << QStringList{u"report"_qs} << 2 << u"-o FILE is required"_qs;
+        QTest::newRow("unknown extension") << QStringList{u"report"_qs, u"-o"_qs, path(u"x.doc"_qs)}
+                                           << 2 << u"cannot tell the format"_qs;
+        QTest::newRow("unknown format")
+            << QStringList{u"report"_qs, u"--format"_qs, u"docx"_qs, u"-o"_qs, out} << 2
+            << u"unknown format 'docx'"_qs;
+        QTest::newRow("filter and ids") << QStringList{u"report"_qs,
+                                                       u"--filter"_qs,
+                                                       u"flagged"_qs,
+                                                       u"--ids-from"_qs,
+                                                       path(u"ids.txt"_qs),
+                                                       u"-o"_qs,
+                                                       out}
+                                        << 2 << u"cannot be used together"_qs;
+        QTest::newRow("bad filter")
+            << QStringList{u"report"_qs, u"--filter"_qs, u"latency >"_qs, u"-o"_qs, out} << 2
+            << u"filter error"_qs;
+        QTest::newRow("missing ids file")
+            << QStringList{u"report"_qs, u"--ids-from"_qs, path(u"none.txt"_qs), u"-o"_qs, out} << 1
+            << u"none.txt"_qs;
+        QTest::newRow("unwritable output")
+            << QStringList{u"report"_qs, u"-o"_qs, u"/nonexistent-dir/r.pdf"_qs} << 1
+            << u"/nonexistent-dir/r.pdf"_qs;
+    }
+
+    void usageErrors()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(int, exitCode);
+        QFETCH(QString, message);
+        args << u"--store"_qs << m_store;
+        CliRun run = cli(args);
+        QCOMPARE(run.exitCode, exitCode);
+        QVERIFY2(run.err.contains(message), qPrintable(run.err));
+    }
+
+    void listedInTheHelp()
+    {
+        CliRun run = cli({u"--help"_qs});
+        QVERIFY(run.out.contains(u"  report "_qs));
+        run = cli({u"report"_qs, u"--help"_qs});
+        QCOMPARE(run.exitCode, 0);
+        QVERIFY(run.out.contains(u"--ids-from"_qs));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCliReport)
+#include "tst_clireport.moc"

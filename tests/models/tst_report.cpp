@@ -1,0 +1,456 @@
+// Audit reports on a real store: what the builder collects (against Store::summary and the
+// records), and the three renderers read back with independent tools: pdftotext for the PDF,
+// Python's html.parser and csv module for the HTML and the CSV. Hostile log text must come out
+// as text everywhere.
+
+#include "filterlanguage.h"
+#include "reportbuilder.h"
+#include "reportrecords.h"
+#include "reportrenderer.h"
+#include "store.h"
+
+#include <QProcess>
+#include <QRegularExpression>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace llmaudit;
+using nlohmann::json;
+
+namespace {
+
+IncomingRecord incoming(const json &document)
+{
+    auto decoded = decodeDocument(document);
+    if (!decoded)
+        qFatal("test record invalid: %s", decoded.error().front().toString().c_str());
+    return {std::move(*decoded), "report.jsonl", {}, {}};
+}
+
+QByteArray run(const QString &program, const QStringList &args)
+{
+    QProcess process;
+    process.start(program, args);
+    if (!process.waitForFinished(120000) || process.exitCode() != 0) {
+        qWarning("%s failed: %s", qPrintable(program), process.readAllStandardError().constData());
+        return {};
+    }
+    return process.readAllStandardOutput();
+}
+
+json check(const QString &kind, const QString &path)
+{
+    const QByteArray out =
+        run(QStringLiteral("/usr/bin/python3"),
+            {QStringLiteral(LLMAUDIT_SOURCE_DIR "/tests/models/report_check.py"), kind, path});
+    return json::parse(out.toStdString(), nullptr, false);
+}
+
+// The text pdftotext finds, page by page, each with its whitespace collapsed to one space.
+QStringList pdfPages(const QString &path)
+{
+    const QString text = QString::fromUtf8(run(QStringLiteral("pdftotext"), {path, u"-"_qs}));
+    QStringList pages = text.split(u'\f');
+    if (!pages.isEmpty() && pages.last().trimmed().isEmpty())
+        pages.removeLast();
+    for (QString &page : pages)
+        page = page.simplified();
+    return pages;
+}
+
+QString withoutSpace(QString text)
+{
+    return text.remove(QRegularExpression(u"\\s+"_qs));
+}
+
+} // namespace
+
+class TestReport : public QObject
+{
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    std::unique_ptr<Store> m_store;
+
+    ReportData build(const ReportRequest &request = {})
+    {
+        auto data = buildReport(*m_store, request);
+        if (!data)
+            qFatal("report failed: %s", qPrintable(data.error().toString()));
+        return std::move(*data);
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        auto store = Store::open(m_dir.filePath(u"store.sqlite"_qs));
+        if (!store)
+            QFAIL(qPrintable(store.error().toString()));
+        m_store = std::move(*store);
+        std::vector<IncomingRecord> batch;
+        for (const json &r : reportfixture::records())
+            batch.push_back(incoming(r));
+        auto written = m_store->write(batch, {});
+        QVERIFY(written);
+        QCOMPARE(written->stored, 12);
+    }
+
+    void collectsTheWholeStore()
+    {
+        ReportRequest request;
+        request.title = u"Quarterly audit"_qs;
+        request.generatedBy = u"Ada Auditor"_qs;
+        const ReportData data = build(request);
+        QCOMPARE(data.title, u"Quarterly audit"_qs);
+        QCOMPARE(data.generatedBy, u"Ada Auditor"_qs);
+        QCOMPARE(data.storePath, m_store->location());
+        QCOMPARE(data.summary.interactions, 12);
+        QCOMPARE(qsizetype(data.rows.size()), 12);
+        QCOMPARE(data.users, 5);
+        QCOMPARE(data.sessions, 5);
+        QCOMPARE(data.summary.flagged, 2);
+        QCOMPARE(qsizetype(data.summary.byModel.size()), 3);
+        QCOMPARE(data.summary.byModel.front().key, std::string("gpt-4o-mini"));
+        QCOMPARE(data.summary.byModel.front().count, 9);
+        QCOMPARE(data.promptTokens, 30 + 60 + 60 + 10 + 10 * (5 + 6 + 7 + 8 + 9 + 10 + 11 + 12));
+        QCOMPARE(data.completionTokens, 20 + 40 + 60 + 5 + (5 + 6 + 7 + 8 + 9 + 10 + 11 + 12));
+        QCOMPARE(data.summary.totalTokens, data.promptTokens + data.completionTokens);
+        // Time order, first and last.
+        QCOMPARE(data.rows.front().interactionId, std::string("hostile-1"));
+        QCOMPARE(data.rows.back().interactionId, std::string("plain-9")); // 19:00
+        QVERIFY(data.firstMs && data.lastMs && *data.firstMs < *data.lastMs);
+        // The flagged ones, listed and in full (a filter report shows the flagged in full).
+        QCOMPARE(qsizetype(data.flagged.size()), 2);
+        QCOMPARE(data.flagged[0].interactionId, std::string("hostile-1"));
+        QCOMPARE(data.flagged[0].flagReason,
+                 std::string("<script>flag()</script> prompt injection"));
+        QCOMPARE(data.flagged[1].interactionId, std::string("csv-4"));
+        QCOMPARE(qsizetype(data.fullInteractions.size()), 2);
+        QCOMPARE(data.fullInteractions[0].row.prompt, reportfixture::HostilePrompt);
+        QCOMPARE(data.fullInteractions[0].systemPrompt,
+                 std::string("You are a careful assistant. <b>Never</b> run code."));
+        QVERIFY(data.fullInteractions[0].parameters.find("\"temperature\":0.2") !=
+                std::string::npos);
+        // The replay, compared with its original.
+        QCOMPARE(qsizetype(data.replays.size()), 1);
+        QCOMPARE(data.replays[0].originalId, std::string("orig-2"));
+        QCOMPARE(data.replays[0].replayId, std::string("replay-2"));
+        QVERIFY(!data.replays[0].comparison.response.exactMatch);
+        QVERIFY(data.replays[0].comparison.modelChanged);
+        // The seam: nothing from review or integrity in this store version, and it says so.
+        QVERIFY(!data.reviewStatusCounts);
+        QVERIFY(data.notes.empty());
+        QVERIFY(!data.chainHead);
+        QVERIFY(!data.verified);
+        QCOMPARE(data.verification, u"Integrity: not available in this store version."_qs);
+    }
+
+    void selectionSummaryMatchesTheStore()
+    {
+        // summarize() over all rows must give what Store::summary() gives for all of them.
+        const ReportData data = build();
+        const Summary mine = summarize(data.rows);
+        auto theirs = m_store->summary();
+        QVERIFY(theirs);
+        QCOMPARE(mine.interactions, theirs->interactions);
+        QCOMPARE(mine.flagged, theirs->flagged);
+        QCOMPARE(mine.totalTokens, theirs->totalTokens);
+        QCOMPARE(mine.latencyP50, theirs->latencyP50);
+        QCOMPARE(mine.latencyP95, theirs->latencyP95);
+        QCOMPARE(mine.latencyP99, theirs->latencyP99);
+        QCOMPARE(mine.timeBucketMs, theirs->timeBucketMs);
+        auto same = [](const auto &a, const auto &b) {
+            if (a.size() != b.size())
+                return false;
+            for (size_t i = 0; i < a.size(); ++i)
+                if (a[i].key != b[i].key || a[i].count != b[i].count)
+                    return false;
+            return true;
+        };
+        QVERIFY(same(mine.byModel, theirs->byModel));
+        QVERIFY(same(mine.bySensitivity, theirs->bySensitivity));
+        auto sameBuckets = [](const auto &a, const auto &b) {
+            if (a.size() != b.size())
+                return false;
+            for (size_t i = 0; i < a.size(); ++i)
+                if (a[i].fromMs != b[i].fromMs || a[i].interactions != b[i].interactions ||
+                    a[i].tokens != b[i].tokens)
+                    return false;
+            return true;
+        };
+        QVERIFY(sameBuckets(mine.latencyHistogram, theirs->latencyHistogram));
+        QVERIFY(sameBuckets(mine.overTime, theirs->overTime));
+    }
+
+    void filterReport()
+    {
+        ReportRequest request;
+        request.filterText = u"user_id == \"u-2\""_qs;
+        auto compiled = compileFilter(request.filterText);
+        QVERIFY(compiled);
+        request.filter = compiled->expr;
+        const ReportData data = build(request);
+        QCOMPARE(data.summary.interactions, 2);
+        QCOMPARE(data.filterText, request.filterText);
+        QVERIFY(!data.selection);
+        QCOMPARE(qsizetype(data.flagged.size()), 0);
+        QCOMPARE(qsizetype(data.fullInteractions.size()), 0);
+        QCOMPARE(qsizetype(data.replays.size()), 1); // both sides are in the scope: once
+
+        // Without the rows (a PDF of a big filter): the same figures, no list of everything.
+        request.keepRows = false;
+        const ReportData lean = build(request);
+        QVERIFY(lean.rows.empty());
+        QCOMPARE(lean.summary.interactions, 2);
+        QCOMPARE(lean.users, data.users);
+        QCOMPARE(lean.firstMs, data.firstMs);
+        QCOMPARE(lean.lastMs, data.lastMs);
+        QCOMPARE(qsizetype(lean.replays.size()), 1);
+    }
+
+    void emptyReport()
+    {
+        ReportRequest request;
+        request.filterText = u"user_id == \"nobody\""_qs;
+        request.filter = compileFilter(request.filterText)->expr;
+        const ReportData data = build(request);
+        QCOMPARE(data.summary.interactions, 0);
+        QVERIFY(!data.firstMs);
+        const QString path = m_dir.filePath(u"empty.pdf"_qs);
+        auto pages = writeReport(data, ReportFormat::Pdf, path);
+        QVERIFY(pages);
+        const QString all = pdfPages(path).join(u' ');
+        QVERIFY(all.contains(u"Time range no interactions"_qs));
+        QVERIFY(all.contains(u"No interactions: nothing to chart."_qs));
+        QVERIFY(all.contains(u"No interaction is flagged."_qs));
+        QVERIFY(all.contains(u"Page %1 of %1"_qs.arg(*pages)));
+        const QString csv = m_dir.filePath(u"empty.csv"_qs);
+        QVERIFY(writeReport(data, ReportFormat::Csv, csv));
+        QCOMPARE(qsizetype(check(u"csv"_qs, csv).size()), 1); // the header alone
+    }
+
+    void selectionReport()
+    {
+        ReportRequest request;
+        request.interactionIds = {"replay-2", "hostile-1", "no-such-id", "hostile-1"};
+        const ReportData data = build(request);
+        QVERIFY(data.selection);
+        QCOMPARE(data.selectionRequested, 4);
+        QCOMPARE(qsizetype(data.rows.size()), 2);
+        QCOMPARE(data.rows[0].interactionId, std::string("hostile-1")); // time order
+        QCOMPARE(data.rows[1].interactionId, std::string("replay-2"));
+        QCOMPARE(data.missingIds, std::vector<std::string>{"no-such-id"});
+        QCOMPARE(qsizetype(data.fullInteractions.size()), 2); // every chosen one in full
+        QCOMPARE(data.summary.interactions, 2);
+        QCOMPARE(data.summary.flagged, 1);
+        // A chosen replay is compared with its original, which the selection does not hold.
+        QCOMPARE(qsizetype(data.replays.size()), 1);
+        QCOMPARE(data.replays[0].originalId, std::string("orig-2"));
+
+        auto rowIds = m_store->rowIds();
+        QVERIFY(rowIds);
+        ReportRequest byRow;
+        byRow.rowIds = {rowIds->at(0), rowIds->at(1), rowIds->at(2)};
+        QCOMPARE(qsizetype(build(byRow).rows.size()), 3);
+    }
+
+    void cancels()
+    {
+        std::atomic<bool> cancel{true};
+        auto data = buildReport(*m_store, {}, {}, &cancel);
+        QVERIFY(!data);
+        QCOMPARE(data.error().message, u"cancelled"_qs);
+    }
+
+    void reportsProgress()
+    {
+        std::vector<ReportProgress> seen;
+        auto data = buildReport(*m_store, {}, [&](const ReportProgress &p) { seen.push_back(p); });
+        QVERIFY(data);
+        QVERIFY(!seen.empty());
+        const auto reading = std::find_if(seen.rbegin(), seen.rend(), [](const auto &p) {
+            return p.step == u"Reading interactions"_qs;
+        });
+        QVERIFY(reading != seen.rend());
+        QCOMPARE(reading->done, 12);
+        QCOMPARE(reading->total, 12);
+    }
+
+    void formatNames()
+    {
+        QCOMPARE(reportFormatFromPath(u"/tmp/a.PDF"_qs), ReportFormat::Pdf);
+        QCOMPARE(reportFormatFromPath(u"a.htm"_qs), ReportFormat::Html);
+        QCOMPARE(reportFormatFromPath(u"dir.csv/report"_qs), std::nullopt);
+        QCOMPARE(reportFormatFromPath(u"report.txt"_qs), std::nullopt);
+        QCOMPARE(reportFormatFromName(u"csv"), ReportFormat::Csv);
+    }
+
+    void htmlHasNoActiveContentFromLogs()
+    {
+        const QString path = m_dir.filePath(u"report.html"_qs);
+        QVERIFY(writeReport(build(), ReportFormat::Html, path));
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QByteArray raw = file.readAll();
+        QVERIFY(!raw.contains("<script"));
+        QVERIFY(!raw.contains("<iframe"));
+        QVERIFY(!raw.contains("<img src=http"));
+        QVERIFY(raw.contains("&lt;script&gt;alert('pwned')&lt;/script&gt;"));
+
+        const json parsed = check(u"html"_qs, path);
+        QVERIFY2(parsed.is_object(), "report_check.py html failed");
+        QVERIFY2(parsed["active"].empty(), parsed["active"].dump().c_str());
+        QVERIFY2(parsed["external"].empty(), parsed["external"].dump().c_str());
+        QVERIFY2(parsed["events"].empty(), parsed["events"].dump().c_str());
+        QVERIFY(parsed["tags"].value("img", 0) >= 2); // our charts, as data: images
+        QVERIFY(!parsed["tags"].contains("a"));
+        // Every hostile string is there as text, exactly.
+        const std::string text = parsed["text"].get<std::string>();
+        for (const std::string &piece :
+             {std::string("<script>alert('pwned')</script>"),
+              std::string("<img src=http://evil.example/x.png onerror=alert(1)>"),
+              std::string("![pic](http://evil.example/p.png)"),
+              std::string("<iframe src=\"http://evil.example/frame\"></iframe>"),
+              std::string("<script>flag()</script> prompt injection"),
+              std::string("=HYPERLINK(\"http://evil.example\")"),
+              // Bidirectional overrides and terminal escapes are shown, not obeyed.
+              std::string("Open <U+202E>txt.exe<U+202C> now <U+001B>[31mred<U+001B>[0m")})
+            QVERIFY2(text.find(piece) != std::string::npos, piece.c_str());
+        for (const char *section :
+             {"1 Summary", "2 Charts", "3 Flagged interactions", "4 Interactions in full",
+              "5 Replay comparisons", "6 Verification", "Integrity: not available"})
+            QVERIFY2(text.find(section) != std::string::npos, section);
+    }
+
+    void csvReadsBack()
+    {
+        const ReportData data = build();
+        const QString path = m_dir.filePath(u"report.csv"_qs);
+        QVERIFY(writeReport(data, ReportFormat::Csv, path));
+        const json rows = check(u"csv"_qs, path);
+        QVERIFY2(rows.is_array(), "report_check.py csv failed");
+        QCOMPARE(qsizetype(rows.size()), 13);
+        const json &header = rows[0];
+        QCOMPARE(header[0].get<std::string>(), std::string("interaction_id"));
+        auto column = [&](const char *name) {
+            for (size_t i = 0; i < header.size(); ++i)
+                if (header[i] == name)
+                    return i;
+            qFatal("no column %s", name);
+            return size_t(0);
+        };
+        for (size_t i = 0; i < data.rows.size(); ++i) {
+            const ReportRow &r = data.rows[i];
+            const json &row = rows[i + 1];
+            QCOMPARE(row.size(), header.size());
+            QCOMPARE(row[column("interaction_id")].get<std::string>(), r.interactionId);
+            QCOMPARE(row[column("model")].get<std::string>(), r.model);
+            QCOMPARE(row[column("latency_ms")].get<std::string>(), std::to_string(*r.latencyMs));
+            QCOMPARE(row[column("total_tokens")].get<std::string>(),
+                     std::to_string(*r.totalTokens));
+            QCOMPARE(row[column("flagged")].get<std::string>(),
+                     std::string(r.flagged ? "true" : "false"));
+            // Text a spreadsheet would run as a formula starts with ' instead.
+            auto defused = [](const std::string &text) {
+                return !text.empty() && std::string_view("=+-@").find(text[0]) != std::string::npos
+                           ? "'" + text
+                           : text;
+            };
+            QCOMPARE(row[column("user_id")].get<std::string>(), defused(r.userId));
+            QCOMPARE(row[column("prompt")].get<std::string>(), defused(r.prompt));
+            QCOMPARE(row[column("response")].get<std::string>(), defused(r.response));
+            QCOMPARE(row[column("flag_reason")].get<std::string>(), defused(r.flagReason));
+        }
+        const json &csvRow = rows[4]; // csv-4
+        QCOMPARE(csvRow[column("user_id")].get<std::string>(),
+                 std::string("'=HYPERLINK(\"http://evil.example\")"));
+        QCOMPARE(csvRow[column("response")].get<std::string>(),
+                 std::string("'-2+3, \"quoted\"\nsecond line"));
+    }
+
+    void pdfReadsBack()
+    {
+        ReportRequest request;
+        request.title = u"Quarterly audit"_qs;
+        request.generatedBy = u"Ada Auditor"_qs;
+        const QString path = m_dir.filePath(u"report.pdf"_qs);
+        std::vector<std::pair<int, int>> progress;
+        auto pages = writeReport(build(request), ReportFormat::Pdf, path,
+                                 [&](int page, int count) { progress.emplace_back(page, count); });
+        if (!pages)
+            QFAIL(qPrintable(pages.error().toString()));
+        QVERIFY(*pages >= 6); // a cover and a page per section at least
+        QCOMPARE(qsizetype(progress.size()), *pages);
+        // LLMAUDIT_KEEP_REPORT=FILE keeps a copy to look at (pdftoppm -png -r 60 FILE page).
+        if (const QString keep = qEnvironmentVariable("LLMAUDIT_KEEP_REPORT"); !keep.isEmpty()) {
+            QFile::remove(keep);
+            QFile::copy(path, keep);
+        }
+        const QStringList text = pdfPages(path);
+        QCOMPARE(text.size(), *pages);
+        for (int i = 0; i < *pages; ++i) {
+            // The running header and the page number on every page.
+            QVERIFY2(text[i].contains(u"Quarterly audit"_qs), qPrintable(text[i]));
+            QVERIFY2(text[i].contains(u"Page %1 of %2"_qs.arg(i + 1).arg(*pages)),
+                     qPrintable(text[i]));
+            QVERIFY2(text[i].contains(u"by Ada Auditor"_qs), qPrintable(text[i]));
+        }
+        const QString all = text.join(u' ');
+        // The cover.
+        QVERIFY(text[0].contains(u"Generated by Ada Auditor"_qs));
+        QVERIFY(text[0].contains(u"Chain head not available in this store version"_qs));
+        QVERIFY(text[0].contains(m_store->location()));
+        QVERIFY(text[0].contains(u"2026-02-01 09:00:00 UTC to 2026-02-01 19:00:00 UTC"_qs));
+        for (const QString &section :
+             {u"1 Summary"_qs, u"2 Charts"_qs, u"3 Flagged interactions"_qs,
+              u"4 Interactions in full"_qs, u"5 Replay comparisons"_qs, u"6 Verification"_qs})
+            QVERIFY2(all.contains(section), qPrintable(section));
+        // The figures.
+        for (const QString &figure :
+             {u"Interactions 12"_qs, u"Users 5"_qs, u"Sessions 5"_qs, u"Models 3"_qs,
+              u"Flagged 2 (16.7%)"_qs, u"Latency p50 / p95 / p99 900 ms / 2,500 ms / 2,500 ms"_qs,
+              u"restricted 1 (8.3%)"_qs, u"Integrity: not available in this store version."_qs})
+            QVERIFY2(all.contains(figure), qPrintable(figure));
+        // Hostile text, as text (whitespace aside: the PDF wraps long lines).
+        const QString flat = withoutSpace(all);
+        for (const std::string &piece :
+             {std::string("<script>alert('pwned')</script>"),
+              std::string("<imgsrc=http://evil.example/x.pngonerror=alert(1)>"),
+              std::string("![pic](http://evil.example/p.png)"),
+              std::string("<iframesrc=\"http://evil.example/frame\"></iframe>"),
+              std::string("Open<U+202E>txt.exe<U+202C>now<U+001B>[31mred<U+001B>[0m")})
+            QVERIFY2(flat.contains(QString::fromStdString(piece)), piece.c_str());
+        QVERIFY(!all.contains(QChar(0x202E)));
+        // The replay's diff: both the removed and the added words are printed.
+        QVERIFY(all.contains(u"Replay replay-2 of orig-2"_qs));
+        QVERIFY2(flat.contains(u"Refundswithin3014days."_qs),
+                 qPrintable(all.mid(all.indexOf(u"Response diff"_qs) - 10, 300)));
+    }
+
+    void chartsAreDrawn()
+    {
+        const ReportData data = build();
+        for (ReportChart chart :
+             {ReportChart::Models, ReportChart::Latency, ReportChart::Sensitivity}) {
+            const QImage image = reportChartImage(data, chart, 1);
+            QCOMPARE(image.size(), reportChartSize(data, chart));
+            int coloured = 0;
+            for (int y = 0; y < image.height(); y += 2)
+                for (int x = 0; x < image.width(); x += 2)
+                    coloured += QColor(image.pixel(x, y)).saturation() > 80;
+            QVERIFY2(coloured > 50, qPrintable(u"chart %1"_qs.arg(int(chart))));
+        }
+    }
+
+    void unwritableFileIsAnError()
+    {
+        auto pages = writeReport(build(), ReportFormat::Csv, u"/nonexistent-dir/r.csv"_qs);
+        QVERIFY(!pages);
+        QCOMPARE(pages.error().where, u"/nonexistent-dir/r.csv"_qs);
+    }
+};
+
+QTEST_MAIN(TestReport)
+#include "tst_report.moc"

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Makes the example report of the docs from the bundled sample logs, with the real executables:
+#   tests/tools/example_report.sh [BUILD_DIR]
+# writes docs/example-report.pdf and docs/screenshots/report-*.png. A few flagged interactions
+# are replayed first against the local fake LLM server (llmaudit-fakellm, on 127.0.0.1) so that
+# the report has replay comparisons. Needs pdftoppm (poppler-utils).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BUILD=${1:-build}
+LLMAUDIT=$BUILD/app/llmaudit
+FAKELLM=$BUILD/tests/fixtures/fakellm/llmaudit-fakellm
+
+work=$(mktemp -d)
+fake=
+cleanup() {
+    [ -n "$fake" ] && kill "$fake" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+store=$work/sample.sqlite
+"$LLMAUDIT" import --store "$store" resources/samples/sample-interactions.jsonl >/dev/null
+
+"$FAKELLM" --port 0 >"$work/fakellm.out" &
+fake=$!
+for _ in $(seq 50); do
+    grep -q "listening on" "$work/fakellm.out" 2>/dev/null && break
+    sleep 0.1
+done
+url=$(sed -n 's/^listening on //p' "$work/fakellm.out" | head -1)
+cat >"$work/providers.json" <<JSON
+{"providers": [{"name": "fake", "kind": "openai", "base_url": "${url%/}/v1",
+                "model": "fake-gpt", "api_key_env": "FAKE_KEY"}]}
+JSON
+# The three oldest flagged interactions, replayed.
+"$LLMAUDIT" report --store "$store" --filter flagged --format csv -o "$work/flagged.csv" 2>/dev/null
+sed -n '2,4p' "$work/flagged.csv" | cut -d, -f1 >"$work/ids.txt"
+FAKE_KEY=sk-local "$LLMAUDIT" replay --store "$store" --providers "$work/providers.json" \
+    --provider fake --ids-from "$work/ids.txt" --json >/dev/null || true
+
+LLMAUDIT_USER="Example Auditor"
+USER="$LLMAUDIT_USER" "$LLMAUDIT" report --store "$store" \
+    --title "Sample logs: audit report" -o docs/example-report.pdf
+rm -f "$work"/page-*.png
+pdftoppm -png -r 80 -f 2 -l 3 docs/example-report.pdf "$work/page"
+cp "$work"/page-*2.png docs/screenshots/report-summary.png
+cp "$work"/page-*3.png docs/screenshots/report-charts.png
+echo "docs/example-report.pdf, docs/screenshots/report-summary.png and report-charts.png written"
