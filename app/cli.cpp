@@ -27,6 +27,7 @@ const CommandEntry Commands[] = {
     {"conflicts", "List records that arrived with a known id but different content", runConflicts},
     {"diff", "Compare two interactions: scores, deltas and the responses' diff", runDiff},
     {"replay", "Replay interactions against an LLM provider and compare the answers", runReplay},
+    {"serve", "Run the live collector and recording proxy (HTTP) into a store", runServe},
 };
 
 QString overview()
