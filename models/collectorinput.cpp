@@ -231,12 +231,14 @@ std::string textOf(const json &content)
     if (content.is_string())
         return content.get<std::string>();
     std::string text;
-    if (content.is_array())
-        for (const auto &part : content)
-            if (part.is_object() && part.contains("text") && part["text"].is_string())
-                text += part["text"].get<std::string>();
-            else if (part.is_object() && part.contains("content") && part["content"].is_string())
-                text += part["content"].get<std::string>();
+    if (!content.is_array())
+        return text;
+    for (const auto &part : content) {
+        if (part.is_object() && part.contains("text") && part["text"].is_string())
+            text += part["text"].get<std::string>();
+        else if (part.is_object() && part.contains("content") && part["content"].is_string())
+            text += part["content"].get<std::string>();
+    }
     return text;
 }
 

@@ -230,7 +230,7 @@ private Q_SLOTS:
                 body.push_back(record(ids.back()));
             }
             QNetworkRequest request(QUrl(serve.url(u"/v1/interactions"_s)));
-            request.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
+            request.setHeader(QNetworkRequest::ContentTypeHeader, u"application/json"_s);
             QNetworkReply *reply = nam.post(request, QByteArray::fromStdString(body.dump()));
             QObject::connect(reply, &QNetworkReply::finished, this, [&, reply, ids] {
                 reply->deleteLater();

@@ -91,7 +91,7 @@ private:
     {
         QNetworkRequest request(url(path));
         if (!contentType.isEmpty())
-            request.setHeader(QNetworkRequest::ContentTypeHeader, contentType);
+            request.setHeader(QNetworkRequest::ContentTypeHeader, QString::fromLatin1(contentType));
         for (const auto &[name, value] : headers)
             request.setRawHeader(name, value);
         QNetworkReply *reply = m_nam.sendCustomRequest(request, verb, body);
@@ -322,7 +322,7 @@ private Q_SLOTS:
         QCOMPARE(sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
 
         QNetworkRequest request(url(u"/v1/interactions"_s));
-        request.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
+        request.setHeader(QNetworkRequest::ContentTypeHeader, u"application/json"_s);
         QNetworkReply *first = m_nam.post(request, QByteArray::fromStdString(record("q1").dump()));
         QTRY_COMPARE(m_server->counters().queueDepth, 1);
         Reply second = post(u"/v1/interactions"_s, record("q2").dump().c_str());
@@ -350,7 +350,9 @@ private Q_SLOTS:
         QVERIFY(!m_server->isRunning());
         auto store = openStore();
         QCOMPARE(store->stats()->interactions, 2);
-        QVERIFY(m_server->start({.storeLocation = m_storePath}));
+        CollectorConfig again;
+        again.storeLocation = m_storePath;
+        QVERIFY(m_server->start(again));
         QCOMPARE(post(u"/v1/interactions"_s, record("s3").dump().c_str()).status, 200);
     }
 
@@ -454,14 +456,14 @@ private Q_SLOTS:
         QList<QPair<QByteArray, QByteArray>> headers = {{"X-Session-Id", "sess-proxy"},
                                                         {"X-User-Id", "bob"}};
         if (anthropic) {
-            headers.append({"x-api-key", key});
-            headers.append({"anthropic-version", "2023-06-01"});
+            headers.append(qMakePair(QByteArray("x-api-key"), key));
+            headers.append(qMakePair(QByteArray("anthropic-version"), QByteArray("2023-06-01")));
         } else {
-            headers.append({"Authorization", "Bearer " + key});
+            headers.append(qMakePair(QByteArray("Authorization"), "Bearer " + key));
         }
         // The same call straight to the fixture, for what the caller must get back unchanged.
         QNetworkRequest direct(upstream.url().resolved(QUrl(path.section(u'/', 3).prepend(u'/'))));
-        direct.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
+        direct.setHeader(QNetworkRequest::ContentTypeHeader, u"application/json"_s);
         for (const auto &[name, value] : headers)
             direct.setRawHeader(name, value);
         QNetworkReply *directReply = m_nam.post(direct, body);

@@ -41,7 +41,7 @@ private Q_SLOTS:
         QSignalSpy stored(&panel, &CollectorPanel::interactionsStored);
         QNetworkAccessManager nam;
         QNetworkRequest request(QUrl(u"http://127.0.0.1:%1/v1/interactions"_s.arg(panel.port())));
-        request.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
+        request.setHeader(QNetworkRequest::ContentTypeHeader, u"application/json"_s);
         const QByteArray body =
             R"([{"interaction_id":"p1","timestamp":"2026-01-05T10:00:00Z","user_id":"u",)"
             R"("session_id":"s","request":{},"response":{}},{"interaction_id":"p2"}])";
