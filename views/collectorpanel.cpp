@@ -75,8 +75,12 @@ CollectorPanel::CollectorPanel(QWidget *parent)
     counters->addRow(tr("Duplicates"), m_duplicates);
     counters->addRow(tr("Rejected"), m_rejected);
     counters->addRow(tr("Waiting to be written"), m_queue);
+    m_follow = new QCheckBox(tr("Keep the newest in view"), this);
+    m_follow->setObjectName(u"collectorFollow"_s);
+    m_follow->setChecked(true);
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(m_toggle);
+    layout->addWidget(m_follow);
     layout->addLayout(form);
     layout->addWidget(m_status);
     layout->addLayout(counters);
@@ -89,9 +93,24 @@ CollectorPanel::CollectorPanel(QWidget *parent)
         if (on != isRunning())
             on ? start() : stop();
     });
-    // Emitted on the writer thread; queued to this one.
-    connect(&m_server, &CollectorServer::interactionsStored, this,
-            &CollectorPanel::interactionsStored, Qt::QueuedConnection);
+    // Emitted on the writer thread, after every commit; queued to this one and coalesced so
+    // that the table reloads at most twice a second under load.
+    m_announce = new QTimer(this);
+    m_announce->setSingleShot(true);
+    m_announce->setInterval(500);
+    connect(m_announce, &QTimer::timeout, this, [this] {
+        const qint64 count = std::exchange(m_unannounced, 0);
+        if (count > 0)
+            Q_EMIT interactionsStored(count);
+    });
+    connect(
+        &m_server, &CollectorServer::interactionsStored, this,
+        [this](qint64 count) {
+            m_unannounced += count;
+            if (!m_announce->isActive())
+                m_announce->start();
+        },
+        Qt::QueuedConnection);
     connect(&m_watcher, &QFutureWatcher<QString>::finished, this,
             [this] { finished(m_watcher.result()); });
 }
@@ -129,6 +148,11 @@ CollectorConfig CollectorPanel::config() const
     config.token = m_token->text().trimmed().toUtf8();
     config.storeLocation = m_storePath;
     return config;
+}
+
+bool CollectorPanel::followNewest() const
+{
+    return m_follow->isChecked();
 }
 
 bool CollectorPanel::isRunning() const

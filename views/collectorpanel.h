@@ -35,6 +35,9 @@ public:
     void setConfig(const CollectorConfig &config);
     CollectorConfig config() const;
 
+    // Whether the table should keep the newest interactions in view as they arrive.
+    bool followNewest() const;
+
     bool isRunning() const;
     quint16 port() const; // where it listens while running
     CollectorServer &server() { return m_server; }
@@ -44,7 +47,8 @@ public Q_SLOTS:
     void stop();
 
 Q_SIGNALS:
-    // Records were committed (in the GUI thread): the table can show them.
+    // Records were committed (in the GUI thread): the table can show them. Coalesced: at most
+    // one signal every half second, with the count since the last one.
     void interactionsStored(qint64 count);
     void runningChanged(bool running);
 
@@ -59,7 +63,10 @@ private:
     QFutureWatcher<QString> m_watcher;
     bool m_restart = false;
 
+    qint64 m_unannounced = 0;
+    QTimer *m_announce = nullptr;
     QCheckBox *m_toggle = nullptr;
+    QCheckBox *m_follow = nullptr;
     QLineEdit *m_address = nullptr;
     QSpinBox *m_port = nullptr;
     QLineEdit *m_token = nullptr;

@@ -508,6 +508,35 @@ private Q_SLOTS:
         QCOMPARE(seen.size(), 2);
     }
 
+    void proxyStreamsAsItArrives()
+    {
+        fakellm::FakeLlmServer upstream;
+        QVERIFY(upstream.listen());
+        CollectorConfig config;
+        config.openaiUpstream = upstream.url();
+        startServer(config);
+        // The fixture waits 200 ms between events: the first ones must reach the caller while
+        // the upstream is still sending, not all at once at the end.
+        QNetworkRequest request(url(u"/proxy/openai/v1/chat/completions"_s));
+        request.setHeader(QNetworkRequest::ContentTypeHeader, u"application/json"_s);
+        request.setRawHeader("X-Fakellm-Fault", "trickle-200");
+        QNetworkReply *reply = m_nam.post(
+            request, q("{'model':'fake-gpt','stream':true,'messages':[{'role':'user','content':"
+                       "'one two three four five six'}]}"));
+        QSignalSpy firstBytes(reply, &QNetworkReply::readyRead);
+        QVERIFY(firstBytes.wait(10000));
+        const QByteArray early = reply->readAll();
+        QVERIFY(!reply->isFinished());
+        QVERIFY(early.startsWith("data: "));
+        QVERIFY(!early.contains("[DONE]"));
+        QSignalSpy done(reply, &QNetworkReply::finished);
+        QVERIFY(reply->isFinished() || done.wait(20000));
+        QVERIFY((early + reply->readAll()).contains("data: [DONE]"));
+        reply->deleteLater();
+        auto store = openStore();
+        QTRY_COMPARE(store->stats()->interactions, 1);
+    }
+
     void proxyErrorsArePassedOnAndRecorded()
     {
         fakellm::FakeLlmServer upstream;

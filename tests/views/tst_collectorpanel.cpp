@@ -52,6 +52,7 @@ private Q_SLOTS:
         delete reply;
         QVERIFY(stored.wait(10000) || !stored.isEmpty());
         QCOMPARE(stored.first().first().toLongLong(), 1);
+        QVERIFY(panel.followNewest());
         QTRY_COMPARE(panel.findChild<QLabel *>(u"collectorStored"_s)->text(), u"1"_s);
         QCOMPARE(panel.findChild<QLabel *>(u"collectorReceived"_s)->text(), u"2"_s);
         QCOMPARE(panel.findChild<QLabel *>(u"collectorRejected"_s)->text(), u"1"_s);
