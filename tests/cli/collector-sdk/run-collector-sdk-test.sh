@@ -39,12 +39,12 @@ wait_url() { # FILE -> the URL after "listening on "
 }
 "$fakellm" --port 0 >fakellm.out 2>&1 &
 pids+=($!)
-upstream=$(wait_url fakellm.out)
+upstream=$(wait_url fakellm.out) || { echo "llmaudit-fakellm did not start:"; cat fakellm.out; exit 1; }
 "$llmaudit" serve --store store.sqlite --listen 127.0.0.1:0 --openai-upstream "$upstream" \
     >serve.out 2>serve.err &
 serve=$!
 pids+=($serve)
-collector=$(wait_url serve.out)
+collector=$(wait_url serve.out) || { echo "llmaudit serve did not start:"; cat serve.err; exit 1; }
 
 sent=$(COLLECTOR="$collector" node test.mjs | tail -1)
 span=$(node -e 'console.log(JSON.parse(process.argv[1]).span)' "$sent")
