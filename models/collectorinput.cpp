@@ -32,6 +32,11 @@ void addDecoded(CollectorBatch &batch,
         item.record = static_cast<int>(batch.records.size());
         batch.records.push_back({std::move(*decoded), std::move(source), {}, {}});
     } else {
+        // The id, when the record has one, tells the client which record it was.
+        const json parsed = json::parse(raw, nullptr, false);
+        if (parsed.is_object() && parsed.contains("interaction_id") &&
+            parsed["interaction_id"].is_string())
+            item.interactionId = parsed["interaction_id"].get<std::string>();
         item.errors = decoded.error();
         batch.rejects.push_back({std::move(source), decoded.error(), std::move(raw)});
     }

@@ -187,6 +187,7 @@ private Q_SLOTS:
         QCOMPARE(answer["results"][2]["status"].get<std::string>(), "conflict");
         QCOMPARE(answer["results"][3]["status"].get<std::string>(), "rejected");
         QCOMPARE(answer["results"][3]["errors"][0]["pointer"].get<std::string>(), "/timestamp");
+        QCOMPARE(answer["results"][3]["interaction_id"].get<std::string>(), "a4");
         QVERIFY(!answer["results"][3]["errors"][0]["reason"].get<std::string>().empty());
         QCOMPARE(answer["results"][4]["errors"][0]["pointer"].get<std::string>(), "");
         // NDJSON, with a blank line and a line that is not JSON.
