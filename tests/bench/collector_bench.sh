@@ -26,6 +26,7 @@ trap cleanup EXIT
 start() {
     local out=$TMP/$1.out
     shift
+    : >"$out"
     "$@" >"$out" 2>"$out.err" &
     PIDS+=($!)
     for _ in $(seq 100); do
@@ -46,11 +47,14 @@ COLLECTOR=$URL
 echo "collector $COLLECTOR, fake LLM $UPSTREAM, ${SECONDS_PER_RUN}s per run, $(nproc) cores"
 
 echo
-echo "== single-record POSTs (4 threads, 64 connections)"
-BATCH=1 wrk -t4 -c64 -d"${SECONDS_PER_RUN}s" --latency -s "$HERE/collector_post.lua" "$COLLECTOR"
+echo "== single-record POSTs (2 threads, 16 connections)"
+BATCH=1 wrk -t2 -c16 -d"${SECONDS_PER_RUN}s" --latency -s "$HERE/collector_post.lua" "$COLLECTOR"
 echo
-echo "== NDJSON batches of 1000 records (2 threads, 8 connections)"
-BATCH=1000 wrk -t2 -c8 -d"${SECONDS_PER_RUN}s" --latency -s "$HERE/collector_post.lua" "$COLLECTOR"
+echo "== NDJSON batches of 1000 records (2 threads, 4 connections)"
+BATCH=1000 wrk -t2 -c4 -d"${SECONDS_PER_RUN}s" --timeout 30s --latency -s "$HERE/collector_post.lua" "$COLLECTOR"
+echo
+echo "== the same NDJSON batch of 1000 again and again: all duplicates, no inserts (HTTP, parsing, validation)"
+REPEAT=1 BATCH=1000 wrk -t2 -c4 -d"${SECONDS_PER_RUN}s" --timeout 30s --latency -s "$HERE/collector_post.lua" "$COLLECTOR"
 echo
 echo "== stored: $("$LLMAUDIT" stats --store "$TMP/store.sqlite" --json | tr -d '\n' | sed 's/.*"interactions": *\([0-9]*\).*/\1/') interactions"
 
