@@ -407,6 +407,12 @@ MHD_Result CollectorServer::Private::handle(MHD_Connection *connection, const ch
                                       "application/x-ndjson, got '" +
                                           type + "'");
         }
+        const std::string encoding = lowerCase(header(connection, "Content-Encoding"));
+        if (request->endpoint != Endpoint::Proxy && !encoding.empty() && encoding != "identity")
+            return error(connection, request, 415,
+                         "compressed bodies (Content-Encoding: " + encoding +
+                             ") are not supported; send them uncompressed (an OTLP exporter's "
+                             "compression setting: none)");
         // Refuse an announced oversized body before reading any of it.
         const std::string length = header(connection, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (!length.empty()) {

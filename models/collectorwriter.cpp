@@ -1,11 +1,15 @@
 #include "collectorwriter.h"
 
+#include <chrono>
+
 namespace llmaudit {
 
 namespace {
 // Records in one transaction at most: large enough to amortise the commit, small enough that
 // the requests sharing it are not held long.
 constexpr size_t MaxBatchRecords = 8192;
+// Tries of one commit (each waits up to the store's busy timeout for the write lock).
+constexpr int WriteAttempts = 4;
 } // namespace
 
 CollectorWriter::CollectorWriter(qint64 capacity)
@@ -117,6 +121,13 @@ void CollectorWriter::run(QString location, std::promise<Result<void>> opened)
         }
         std::vector<WriteOutcome> outcomes;
         auto written = m_store->write(records, rejects, &outcomes);
+        // A failed write rolled back whole. The usual cause is another writer holding the lock
+        // past the busy timeout (a large import into the same store): try again a few times
+        // before the requests get their 500.
+        for (int attempt = 1; !written && attempt < WriteAttempts; ++attempt) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            written = m_store->write(records, rejects, &outcomes);
+        }
         {
             std::lock_guard lock(m_mutex);
             m_pending -= size;

@@ -239,6 +239,10 @@ private Q_SLOTS:
         QVERIFY(wrongType.parsed()["error"]["message"].get<std::string>().find("text/plain") !=
                 std::string::npos);
         QCOMPARE(post(u"/v1/traces"_s, "\x0a\x00", "application/x-protobuf").status, 415);
+        QCOMPARE(
+            post(u"/v1/traces"_s, "\x1f\x8b", "application/json", {{"Content-Encoding", "gzip"}})
+                .status,
+            415);
         QCOMPARE(send("GET", u"/v1/interactions"_s, {}, {}).status, 405);
         QCOMPARE(send("GET", u"/nothing-here"_s, {}, {}).status, 404);
         // Malformed HTTP gets a 400 and the server goes on serving.
