@@ -142,9 +142,50 @@ struct ProxyCall
     std::vector<std::pair<QByteArray, QByteArray>> responseHeaders;
     QByteArray pending; // received, not yet passed to the caller
     qsizetype pendingOffset = 0;
+    qint64 receivedBytes = 0;
+    QByteArray tail; // the last bytes received, to see how a stream ended
     QString error;
     // Set by the connection thread.
     bool callerGone = false;
+
+    // Under the mutex: bytes from the upstream, for the caller and for the record.
+    void received(const QByteArray &data)
+    {
+        pending.append(data);
+        receivedBytes += data.size();
+        tail = (tail + data).right(256);
+        if (exchange.responseBody.size() + size_t(data.size()) <= MaxRecordedResponse)
+            exchange.responseBody.append(data.constData(), size_t(data.size()));
+        else
+            exchange.responseTruncated = true;
+        changed.notify_all();
+    }
+
+    // Why an answer that QNetworkAccessManager saw end without an error is incomplete, if it
+    // is. An upstream that closes the connection in the middle of a chunked body (or before
+    // its Content-Length) is reported as a normal end, so the proxy looks for itself: a body
+    // shorter than announced, or a vendor stream without its last event. The caller's stream
+    // is then ended with an error too, rather than passing for a complete answer.
+    QString cutShort(QNetworkReply *reply) const
+    {
+        const QVariant length = reply->header(QNetworkRequest::ContentLengthHeader);
+        if (length.isValid() && reply->rawHeader("Content-Encoding").isEmpty() &&
+            receivedBytes < length.toLongLong())
+            return QStringLiteral("the upstream closed the connection after %1 of %2 bytes")
+                .arg(receivedBytes)
+                .arg(length.toLongLong());
+        const bool stream = reply->header(QNetworkRequest::ContentTypeHeader)
+                                .toString()
+                                .startsWith(QStringLiteral("text/event-stream"));
+        if (!stream || status < 200 || status >= 300 ||
+            !isRecordedCall(exchange.vendor, exchange.method, exchange.path))
+            return {};
+        const bool ended = exchange.vendor == ProxyVendor::OpenAI
+                               ? tail.contains("data: [DONE]") || tail.contains("{\"error\"")
+                               : tail.contains("message_stop") || tail.contains("event: error");
+        return ended ? QString()
+                     : QStringLiteral("the upstream's stream ended without its last event");
+    }
 };
 
 class ProxyClient : public QObject
@@ -182,13 +223,7 @@ public:
         connect(reply, &QNetworkReply::readyRead, this, [reply, call] {
             const QByteArray data = reply->readAll();
             std::lock_guard lock(call->mutex);
-            call->pending.append(data);
-            ProxyExchange &exchange = call->exchange;
-            if (exchange.responseBody.size() + size_t(data.size()) <= MaxRecordedResponse)
-                exchange.responseBody.append(data.constData(), size_t(data.size()));
-            else
-                exchange.responseTruncated = true;
-            call->changed.notify_all();
+            call->received(data);
         });
         connect(reply, &QNetworkReply::finished, this, [this, reply, call] {
             m_calls.remove(reply);
@@ -196,8 +231,7 @@ public:
             {
                 std::lock_guard lock(call->mutex);
                 const QByteArray rest = reply->readAll();
-                call->pending.append(rest);
-                call->exchange.responseBody.append(rest.constData(), size_t(rest.size()));
+                call->received(rest);
                 if (!call->headersReady) {
                     call->status =
                         reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
@@ -212,6 +246,8 @@ public:
                     call->error = QStringLiteral("the caller disconnected before the end");
                 else if (failed)
                     call->error = reply->errorString();
+                else
+                    call->error = call->cutShort(reply);
                 call->exchange.status = call->status;
                 call->exchange.contentType =
                     reply->header(QNetworkRequest::ContentTypeHeader).toString().toStdString();

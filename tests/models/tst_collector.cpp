@@ -542,6 +542,53 @@ private Q_SLOTS:
         QTRY_COMPARE(store->stats()->interactions, 1);
     }
 
+    void proxyCutStreams()
+    {
+        fakellm::FakeLlmServer upstream;
+        QVERIFY(upstream.listen());
+        CollectorConfig config;
+        config.openaiUpstream = upstream.url();
+        startServer(config);
+        const QByteArray body = q("{'model':'fake-gpt','stream':true,'messages':[{'role':'user',"
+                                  "'content':'one two three four five six'}]}");
+        auto lastRecord = [this] {
+            auto store = openStore();
+            json document;
+            if (store)
+                (void)store->forEachInteraction({},
+                                                [&](const StoredInteraction &i) {
+                                                    document = json::parse(i.document);
+                                                    return false;
+                                                },
+                                                {SortColumn::Ingested, Qt::DescendingOrder});
+            return document;
+        };
+
+        // The upstream drops the connection half-way: the caller's stream ends in an error
+        // (not a clean end that would pass for a complete answer), and the record says why.
+        Reply dropped = post(u"/proxy/openai/v1/chat/completions"_s, body, "application/json",
+                             {{"X-Fakellm-Fault", "drop"}});
+        QTRY_VERIFY(lastRecord().contains("proxy"));
+        QVERIFY(dropped.error != QNetworkReply::NoError);
+        QVERIFY(!dropped.body.contains("[DONE]"));
+        QVERIFY(!lastRecord()["proxy"].value("error", "").empty());
+
+        // The caller goes away mid-stream: the upstream call is cut and still recorded.
+        QNetworkRequest request(url(u"/proxy/openai/v1/chat/completions"_s));
+        request.setHeader(QNetworkRequest::ContentTypeHeader, u"application/json"_s);
+        request.setRawHeader("X-Fakellm-Fault", "trickle-300");
+        request.setRawHeader("X-Session-Id", "gone");
+        QNetworkReply *reply = m_nam.post(request, body);
+        QSignalSpy firstBytes(reply, &QNetworkReply::readyRead);
+        QVERIFY(firstBytes.wait(10000));
+        reply->abort();
+        reply->deleteLater();
+        QTRY_COMPARE_WITH_TIMEOUT(lastRecord().value("session_id", ""), "gone", 15000);
+        QVERIFY(lastRecord()["proxy"]["error"].get<std::string>().find("disconnected") !=
+                std::string::npos);
+        QCOMPARE(send("GET", u"/healthz"_s, {}, {}).status, 200);
+    }
+
     void proxyErrorsArePassedOnAndRecorded()
     {
         fakellm::FakeLlmServer upstream;
