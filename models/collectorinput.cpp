@@ -294,7 +294,7 @@ json interactionFromSpan(const json &span, const json &attrs)
     json output = json::array();
     if (attrs.contains("gen_ai.system_instructions")) {
         const json instructions = structured(attrs["gen_ai.system_instructions"]);
-        systemPrompt = instructions.is_array() ? textOf(instructions) : textOf(instructions);
+        systemPrompt = textOf(instructions);
     }
     if (attrs.contains("gen_ai.input.messages"))
         messages = semconvMessages(attrs["gen_ai.input.messages"]);
@@ -465,9 +465,9 @@ Result<CollectorBatch> parseOtlpTraces(std::string_view body, const std::string 
                     continue;
                 }
                 json attrs = attributeMap(span.value("attributes", json()));
-                const bool genAi =
-                    std::any_of(attrs.items().begin(), attrs.items().end(),
-                                [](const auto &kv) { return kv.key().starts_with("gen_ai."); });
+                bool genAi = false;
+                for (const auto &[key, value] : attrs.items())
+                    genAi = genAi || key.starts_with("gen_ai.");
                 if (!genAi) {
                     ++batch.ignoredSpans;
                     continue;
