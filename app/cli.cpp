@@ -32,6 +32,7 @@ const CommandEntry Commands[] = {
     {"replay", "Replay interactions against an LLM provider and compare the answers", runReplay},
     {"report", "Write an audit report (PDF, HTML or CSV) of a filter or of chosen interactions",
      runReport},
+    {"serve", "Run the live collector and recording proxy (HTTP) into a store", runServe},
 };
 
 QString overview()

@@ -74,6 +74,7 @@ int runConflicts(const QStringList &args, const QString &description);
 int runDiff(const QStringList &args, const QString &description);
 int runReplay(const QStringList &args, const QString &description);
 int runReport(const QStringList &args, const QString &description);
+int runServe(const QStringList &args, const QString &description);
 
 // A comparison as `llmaudit diff` prints it: the numbers side by side, then the responses'
 // diff (unified, or word by word), in colour when asked.

@@ -586,8 +586,17 @@ Result<sqlite3_stmt *> SqliteStore::statement(int which, const char *sql)
 // The hot path of import and the collector. It uses SQLite's C API on the connection Qt Sql
 // opened: Qt Sql would convert every document to UTF-16 and back, about a third of import time.
 Result<WriteCounts> SqliteStore::write(std::span<const IncomingRecord> records,
-                                       std::span<const QuarantinedRecord> rejects)
+                                       std::span<const QuarantinedRecord> rejects,
+                                       std::vector<WriteOutcome> *outcomes)
 {
+    if (outcomes) {
+        outcomes->clear();
+        outcomes->reserve(records.size());
+    }
+    auto outcome = [outcomes](WriteOutcome o) {
+        if (outcomes)
+            outcomes->push_back(o);
+    };
     if (m_access == Access::ReadOnly)
         return fail(QStringLiteral("the store is open read-only"), m_path);
     WriteCounts counts;
@@ -684,6 +693,7 @@ Result<WriteCounts> SqliteStore::write(std::span<const IncomingRecord> records,
                 return failed(
                     QStringLiteral("cannot index %1").arg(QString::fromStdString(record.source)));
             ++counts.stored;
+            outcome(WriteOutcome::Stored);
             continue;
         }
         sqlite3_stmt *h = *hash;
@@ -700,6 +710,7 @@ Result<WriteCounts> SqliteStore::write(std::span<const IncomingRecord> records,
         sqlite3_reset(h);
         if (same) {
             ++counts.duplicates;
+            outcome(WriteOutcome::Duplicate);
             continue;
         }
         sqlite3_stmt *c = *conflict;
@@ -714,6 +725,7 @@ Result<WriteCounts> SqliteStore::write(std::span<const IncomingRecord> records,
             return failed(QStringLiteral("cannot keep the conflicting %1")
                               .arg(QString::fromStdString(record.source)));
         ++counts.conflicts;
+        outcome(WriteOutcome::Conflict);
     }
     for (const QuarantinedRecord &q : rejects) {
         sqlite3_stmt *s = *reject;

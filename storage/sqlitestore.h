@@ -31,7 +31,8 @@ public:
     using Store::stats;
 
     Result<WriteCounts> write(std::span<const IncomingRecord> records,
-                              std::span<const QuarantinedRecord> rejects) override;
+                              std::span<const QuarantinedRecord> rejects,
+                              std::vector<WriteOutcome> *outcomes = nullptr) override;
     Result<StoreStats> stats(const FilterExpr &filter) override;
     Result<qint64> changeCounter() override;
     Result<qint64> count(const FilterExpr &filter) override;

@@ -37,6 +37,9 @@ struct QuarantinedRecord
     std::string raw;
 };
 
+// What write() did with each incoming record, in order.
+enum class WriteOutcome { Stored, Duplicate, Conflict };
+
 struct WriteCounts
 {
     qint64 stored = 0;
@@ -205,8 +208,10 @@ public:
     virtual void tuneForBulkWrites() {}
 
     // Stores records and quarantines rejects in one transaction: all of it lands, or none.
+    // With `outcomes`, it receives one entry per record, in order (the collector answers each).
     virtual Result<WriteCounts> write(std::span<const IncomingRecord> records,
-                                      std::span<const QuarantinedRecord> rejects) = 0;
+                                      std::span<const QuarantinedRecord> rejects,
+                                      std::vector<WriteOutcome> *outcomes = nullptr) = 0;
 
     // Counts over the interactions a filter selects (all of them for an empty filter); the
     // rejected and conflicts counts are the store's, whatever the filter.

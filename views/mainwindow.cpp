@@ -1,5 +1,6 @@
 #include "mainwindow.h"
 
+#include "collectorpanel.h"
 #include "conversationview.h"
 #include "counted.h"
 #include "dashboardview.h"
@@ -152,6 +153,7 @@ MainWindow::MainWindow(QWidget *parent)
             statusBar()->showMessage(tr("That interaction is not in the table."), 4000);
     });
     createSessionsDock();
+    createCollectorDock();
 
     m_status = new QLabel(this);
     m_progress = new QProgressBar(this);
@@ -169,6 +171,7 @@ MainWindow::MainWindow(QWidget *parent)
             m_import->cancel();
     });
     createActions();
+    m_collector->setFollowAction(m_follow);
     createReplayPanel();
     QSettings settings;
     if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray()))
@@ -176,6 +179,22 @@ MainWindow::MainWindow(QWidget *parent)
     restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
     if (!m_splitter->restoreState(settings.value(QStringLiteral("window/splitter")).toByteArray()))
         m_splitter->setSizes({480, 360});
+}
+
+void MainWindow::createCollectorDock()
+{
+    // Hidden until asked for (View › Collector); what it stores reaches the table through
+    // refresh(), as any other writer's records do, only sooner.
+    auto *dock = new QDockWidget(tr("Collector"), this);
+    dock->setObjectName(QStringLiteral("collector"));
+    m_collector = new CollectorPanel(dock);
+    dock->setWidget(m_collector);
+    addDockWidget(Qt::RightDockWidgetArea, dock);
+    dock->hide();
+    connect(m_collector, &CollectorPanel::interactionsStored, this, [this] {
+        if (m_model)
+            m_model->refresh();
+    });
 }
 
 void MainWindow::createSessionsDock()
@@ -383,6 +402,7 @@ void MainWindow::openStore(const QString &path, const QStringList &seedFiles)
     m_reader = new StoreReader(path, this);
     m_model->setFilter(m_filter);
     m_replay->setStorePath(path);
+    m_collector->setStorePath(path);
     m_table->setModel(m_model);
     auto *header = m_table->horizontalHeader();
     m_headerRestored =

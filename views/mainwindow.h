@@ -22,6 +22,7 @@ class QToolButton;
 
 namespace llmaudit {
 
+class CollectorPanel;
 class ConversationView;
 class DashboardView;
 class FilterBar;
@@ -85,6 +86,7 @@ protected:
 private:
     void createActions();
     void createSessionsDock();
+    void createCollectorDock();
     void createReplayPanel();
     void chooseStore();
     void chooseImportFiles();
@@ -133,6 +135,7 @@ private:
     QPointer<ImportJob> m_import;
     bool m_headerRestored = false;
     QAction *m_follow = nullptr;
+    CollectorPanel *m_collector = nullptr;
 };
 
 } // namespace llmaudit

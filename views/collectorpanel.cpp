@@ -1,0 +1,250 @@
+#include "collectorpanel.h"
+
+#include <QCheckBox>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QHostAddress>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
+#include <QPushButton>
+#include <QRandomGenerator>
+#include <QSpinBox>
+#include <QTimer>
+#include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
+
+namespace llmaudit {
+
+using namespace Qt::StringLiterals;
+
+CollectorPanel::CollectorPanel(QWidget *parent)
+    : QWidget(parent)
+{
+    m_toggle = new QCheckBox(tr("Run the collector"), this);
+    m_toggle->setObjectName(u"collectorToggle"_s);
+    m_address = new QLineEdit(m_config.address, this);
+    m_address->setObjectName(u"collectorAddress"_s);
+    m_address->setToolTip(tr("127.0.0.1 keeps it on this machine; any other address needs a "
+                             "token"));
+    m_port = new QSpinBox(this);
+    m_port->setObjectName(u"collectorPort"_s);
+    m_port->setRange(0, 65535);
+    m_port->setValue(8765);
+    m_port->setSpecialValueText(tr("any free port"));
+    m_token = new QLineEdit(this);
+    m_token->setObjectName(u"collectorToken"_s);
+    m_token->setEchoMode(QLineEdit::PasswordEchoOnEdit);
+    m_token->setPlaceholderText(tr("none (loopback only)"));
+    m_newToken = new QPushButton(tr("New"), this);
+    m_newToken->setToolTip(tr("Make a random token"));
+    connect(m_newToken, &QPushButton::clicked, this, [this] {
+        QByteArray bytes(24, Qt::Uninitialized);
+        QRandomGenerator::system()->fillRange(reinterpret_cast<quint32 *>(bytes.data()),
+                                              bytes.size() / 4);
+        m_token->setText(QString::fromLatin1(
+            bytes.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals)));
+    });
+    auto *tokenRow = new QHBoxLayout;
+    tokenRow->addWidget(m_token, 1);
+    tokenRow->addWidget(m_newToken);
+
+    m_status = new QLabel(tr("Stopped"), this);
+    m_status->setObjectName(u"collectorStatus"_s);
+    m_status->setWordWrap(true);
+    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    auto counter = [this](const char *name) {
+        auto *label = new QLabel(u"0"_s, this);
+        label->setObjectName(QString::fromLatin1(name));
+        label->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
+        return label;
+    };
+    m_received = counter("collectorReceived");
+    m_stored = counter("collectorStored");
+    m_duplicates = counter("collectorDuplicates");
+    m_rejected = counter("collectorRejected");
+    m_queue = counter("collectorQueue");
+
+    auto *form = new QFormLayout;
+    form->addRow(tr("Address"), m_address);
+    form->addRow(tr("Port"), m_port);
+    form->addRow(tr("Token"), tokenRow);
+    auto *counters = new QFormLayout;
+    counters->addRow(tr("Received"), m_received);
+    counters->addRow(tr("Stored"), m_stored);
+    counters->addRow(tr("Duplicates"), m_duplicates);
+    counters->addRow(tr("Rejected"), m_rejected);
+    counters->addRow(tr("Waiting to be written"), m_queue);
+    m_follow = new QCheckBox(tr("Keep the newest in view"), this);
+    m_follow->setObjectName(u"collectorFollow"_s);
+    m_follow->setEnabled(false); // until setFollowAction()
+    auto *layout = new QVBoxLayout(this);
+    layout->addWidget(m_toggle);
+    layout->addWidget(m_follow);
+    layout->addLayout(form);
+    layout->addWidget(m_status);
+    layout->addLayout(counters);
+    layout->addStretch(1);
+
+    m_timer = new QTimer(this);
+    m_timer->setInterval(500);
+    connect(m_timer, &QTimer::timeout, this, &CollectorPanel::refresh);
+    connect(m_toggle, &QCheckBox::toggled, this, [this](bool on) {
+        if (on != isRunning())
+            on ? start() : stop();
+    });
+    // Emitted on the writer thread, after every commit; queued to this one and coalesced so
+    // that the table reloads at most twice a second under load.
+    m_announce = new QTimer(this);
+    m_announce->setSingleShot(true);
+    m_announce->setInterval(500);
+    connect(m_announce, &QTimer::timeout, this, [this] {
+        const qint64 count = std::exchange(m_unannounced, 0);
+        if (count > 0)
+            Q_EMIT interactionsStored(count);
+    });
+    connect(
+        &m_server, &CollectorServer::interactionsStored, this,
+        [this](qint64 count) {
+            m_unannounced += count;
+            if (!m_announce->isActive())
+                m_announce->start();
+        },
+        Qt::QueuedConnection);
+    connect(&m_watcher, &QFutureWatcher<QString>::finished, this,
+            [this] { finished(m_watcher.result()); });
+}
+
+CollectorPanel::~CollectorPanel()
+{
+    m_watcher.waitForFinished();
+    m_server.stop();
+}
+
+void CollectorPanel::setStorePath(const QString &path)
+{
+    if (path == m_storePath)
+        return;
+    m_storePath = path;
+    if (isRunning()) {
+        m_restart = true;
+        stop();
+    }
+}
+
+void CollectorPanel::setConfig(const CollectorConfig &config)
+{
+    m_config = config;
+    m_address->setText(config.address);
+    m_port->setValue(config.port);
+    m_token->setText(QString::fromUtf8(config.token));
+}
+
+CollectorConfig CollectorPanel::config() const
+{
+    CollectorConfig config = m_config;
+    config.address = m_address->text().trimmed();
+    config.port = static_cast<quint16>(m_port->value());
+    config.token = m_token->text().trimmed().toUtf8();
+    config.storeLocation = m_storePath;
+    return config;
+}
+
+void CollectorPanel::setFollowAction(QAction *follow)
+{
+    m_follow->setEnabled(true);
+    m_follow->setChecked(follow->isChecked());
+    m_follow->setToolTip(follow->toolTip());
+    connect(follow, &QAction::toggled, m_follow, &QCheckBox::setChecked);
+    connect(m_follow, &QCheckBox::toggled, follow, &QAction::setChecked);
+}
+
+bool CollectorPanel::isRunning() const
+{
+    return m_server.isRunning();
+}
+
+quint16 CollectorPanel::port() const
+{
+    return m_server.port();
+}
+
+void CollectorPanel::start()
+{
+    if (m_watcher.isRunning() || isRunning())
+        return;
+    if (m_storePath.isEmpty()) {
+        m_status->setText(tr("Open a store first."));
+        m_toggle->setChecked(false);
+        return;
+    }
+    const CollectorConfig config = this->config();
+    setBusy(true);
+    m_status->setText(tr("Starting…"));
+    m_watcher.setFuture(QtConcurrent::run([this, config] {
+        auto started = m_server.start(config);
+        return started ? QString() : started.error().toString();
+    }));
+}
+
+void CollectorPanel::stop()
+{
+    if (m_watcher.isRunning() || !isRunning())
+        return;
+    setBusy(true);
+    m_status->setText(tr("Stopping: committing what was received…"));
+    m_watcher.setFuture(QtConcurrent::run([this] {
+        m_server.stop();
+        return QString();
+    }));
+}
+
+void CollectorPanel::setBusy(bool busy)
+{
+    m_toggle->setEnabled(!busy);
+    const bool editable = !busy && !isRunning();
+    m_address->setEnabled(editable);
+    m_port->setEnabled(editable);
+    m_token->setEnabled(editable);
+    m_newToken->setEnabled(editable);
+}
+
+void CollectorPanel::finished(const QString &error)
+{
+    const bool running = isRunning();
+    setBusy(false);
+    {
+        const QSignalBlocker blocker(m_toggle);
+        m_toggle->setChecked(running);
+    }
+    if (!error.isEmpty()) {
+        m_status->setText(tr("Not started: %1").arg(error));
+    } else if (running) {
+        const QString address = m_server.address();
+        const QString host = address.contains(u':') ? u"[%1]"_s.arg(address) : address;
+        m_status->setText(tr("Listening on http://%1:%2").arg(host).arg(m_server.port()));
+        m_timer->start();
+    } else {
+        m_status->setText(tr("Stopped"));
+        m_timer->stop();
+    }
+    refresh();
+    Q_EMIT runningChanged(running);
+    if (!running && m_restart) {
+        m_restart = false;
+        start();
+    }
+}
+
+void CollectorPanel::refresh()
+{
+    const CollectorCounters c = m_server.counters();
+    const QLocale locale;
+    m_received->setText(locale.toString(c.received));
+    m_stored->setText(locale.toString(c.stored));
+    m_duplicates->setText(locale.toString(c.duplicates + c.conflicts));
+    m_rejected->setText(locale.toString(c.rejected));
+    m_queue->setText(locale.toString(c.queueDepth));
+}
+
+} // namespace llmaudit
