@@ -27,6 +27,7 @@ const CommandEntry Commands[] = {
     {"conflicts", "List records that arrived with a known id but different content", runConflicts},
     {"diff", "Compare two interactions: scores, deltas and the responses' diff", runDiff},
     {"replay", "Replay interactions against an LLM provider and compare the answers", runReplay},
+    {"redact", "Show what a redaction policy would do to log files (--dry-run)", runRedact},
 };
 
 QString overview()
