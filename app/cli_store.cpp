@@ -92,15 +92,13 @@ int runImport(const QStringList &args, const QString &description)
     if (policyGiven) {
         auto redactor = Redactor::create(*policy); // reads or creates the key first
         if (!redactor) {
-            err(QStringLiteral("llmaudit import: %1
-").arg(redactor.error().toString()));
+            err(QStringLiteral("llmaudit import: %1\n").arg(redactor.error().toString()));
             return Failed;
         }
         auto previous = loadStorePolicy(store->location());
         if (!previous || !*previous || !(**previous == *policy)) {
             if (auto saved = saveStorePolicy(store->location(), *policy); !saved) {
-                err(QStringLiteral("llmaudit import: %1
-").arg(saved.error().toString()));
+                err(QStringLiteral("llmaudit import: %1\n").arg(saved.error().toString()));
                 return Failed;
             }
             err(QStringLiteral("llmaudit import: the store's redaction policy is now '%1' (%2)\n")
