@@ -8,6 +8,7 @@
 #include "filterbar.h"
 #include "importjob.h"
 #include "interactiontablemodel.h"
+#include "privacydialog.h"
 #include "replaypanel.h"
 #include "sessionlistmodel.h"
 #include "storereader.h"
@@ -258,6 +259,14 @@ void MainWindow::createActions()
     updateRecentMenu();
     QAction *import = file->addAction(tr("&Import Logs…"), this, &MainWindow::chooseImportFiles);
     import->setShortcut(QKeySequence(tr("Ctrl+I")));
+    QAction *privacy = file->addAction(tr("&Privacy Settings…"), this, [this] {
+        if (m_storePath.isEmpty())
+            return;
+        auto *dialog = new PrivacyDialog(m_storePath, this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        dialog->open();
+    });
+    privacy->setObjectName(QStringLiteral("privacySettings"));
     file->addSeparator();
     QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
