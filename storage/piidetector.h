@@ -60,6 +60,8 @@ private:
         int group = 0; // the capture group that holds the value
         bool (*accept)(const QString &text, qsizetype start, qsizetype length) = nullptr;
         QString (*normalize)(QStringView value) = nullptr;
+        QString hint; // text without it cannot match: the expression is not run at all
+        Qt::CaseSensitivity hintCase = Qt::CaseSensitive;
     };
     std::vector<Rule> m_rules;
 };
