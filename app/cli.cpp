@@ -33,6 +33,7 @@ const CommandEntry Commands[] = {
     {"report", "Write an audit report (PDF, HTML or CSV) of a filter or of chosen interactions",
      runReport},
     {"serve", "Run the live collector and recording proxy (HTTP) into a store", runServe},
+    {"redact", "Show what a redaction policy would do to log files (--dry-run)", runRedact},
 };
 
 QString overview()

@@ -63,6 +63,7 @@ int runImport(const QStringList &args, const QString &description)
     command.parser.addOption({QStringLiteral("strict"),
                               QStringLiteral("Exit with status 1 when any record is rejected.")});
     command.addJsonOption(QStringLiteral("Print the summary as one JSON object."));
+    addPolicyOptions(command);
     command.parser.addPositionalArgument(
         QStringLiteral("FILE"), QStringLiteral("Log files to import."), QStringLiteral("FILE..."));
     if (auto stop = command.parse())
@@ -82,6 +83,29 @@ int runImport(const QStringList &args, const QString &description)
 
     Importer importer(*store);
     importer.setFormat(*format);
+    // With policy options the policy becomes the store's (so that later imports, the workbench
+    // and the collector apply it too); without, the importer applies the store's own.
+    std::optional<RedactionPolicy> policy;
+    bool policyGiven = false;
+    if (auto stop = readPolicyOptions(command, store->location(), policy, policyGiven))
+        return *stop;
+    if (policyGiven) {
+        auto redactor = Redactor::create(*policy); // reads or creates the key first
+        if (!redactor) {
+            err(QStringLiteral("llmaudit import: %1\n").arg(redactor.error().toString()));
+            return Failed;
+        }
+        auto previous = loadStorePolicy(store->location());
+        if (!previous || !*previous || !(**previous == *policy)) {
+            if (auto saved = saveStorePolicy(store->location(), *policy); !saved) {
+                err(QStringLiteral("llmaudit import: %1\n").arg(saved.error().toString()));
+                return Failed;
+            }
+            err(QStringLiteral("llmaudit import: the store's redaction policy is now '%1' (%2)\n")
+                    .arg(policy->name, storePolicyPath(store->location())));
+        }
+        importer.setRedactor(*redactor);
+    }
     const bool terminal = isatty(STDERR_FILENO);
     constexpr int RejectsShown = 50;
     qint64 rejectsSeen = 0;
@@ -145,6 +169,14 @@ int runImport(const QStringList &args, const QString &description)
             perFile.push_back(std::move(entry));
         }
         summary["files"] = std::move(perFile);
+        if (report.redaction) {
+            json counts = json::object();
+            for (const auto &[type, count] : report.redaction->counts)
+                counts[type.toStdString()] = count;
+            summary["redaction"] = {{"policy", report.redaction->policy.toStdString()},
+                                    {"counts", std::move(counts)},
+                                    {"pseudonymized", report.redaction->pseudonymized}};
+        }
         printJson(summary);
     } else {
         out(QStringLiteral(
@@ -155,6 +187,18 @@ int runImport(const QStringList &args, const QString &description)
                 .arg(report.counts.conflicts)
                 .arg(report.counts.rejected)
                 .arg(store->location()));
+        if (report.redaction) {
+            QStringList counts;
+            for (const auto &[type, count] : report.redaction->counts)
+                counts << QStringLiteral("%1 %2").arg(type).arg(count);
+            out(QStringLiteral("redacted by policy '%1': %2%3\n")
+                    .arg(report.redaction->policy,
+                         counts.isEmpty() ? QStringLiteral("nothing found") : counts.join(u", "),
+                         report.redaction->pseudonymized > 0
+                             ? QStringLiteral("; %1 user ids pseudonymized")
+                                   .arg(report.redaction->pseudonymized)
+                             : QString()));
+        }
     }
     if (report.cancelled)
         return Interrupted;

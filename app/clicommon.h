@@ -3,6 +3,7 @@
 // What every `llmaudit` command shares: output, usage errors, option parsing, opening the store.
 
 #include "filterlanguage.h"
+#include "redactionpolicy.h"
 #include "store.h"
 
 #include <QCommandLineParser>
@@ -61,6 +62,14 @@ struct Command
 // by two spaces; log-like text is made visible, and a long filter is cut around the place.
 QString filterExcerpt(const QString &filter, const FilterDiagnostic &diagnostic);
 
+// --policy FILE, --pseudonymize and --key-file (import, redact).
+void addPolicyOptions(Command &command);
+// The policy they give: --policy FILE, else the store's own (when storeLocation is not empty),
+// with --pseudonymize and --key-file on top; nothing when there is none. `given` tells whether
+// any of the options was used. Returns an exit code when the command should stop.
+std::optional<int> readPolicyOptions(const Command &command, const QString &storeLocation,
+                                     std::optional<RedactionPolicy> &policy, bool &given);
+
 // Opens the command's store; prints why and returns null when it cannot.
 std::unique_ptr<Store> openStore(const Command &command, Store::Access access);
 
@@ -75,6 +84,7 @@ int runDiff(const QStringList &args, const QString &description);
 int runReplay(const QStringList &args, const QString &description);
 int runReport(const QStringList &args, const QString &description);
 int runServe(const QStringList &args, const QString &description);
+int runRedact(const QStringList &args, const QString &description);
 
 // A comparison as `llmaudit diff` prints it: the numbers side by side, then the responses'
 // diff (unified, or word by word), in colour when asked.

@@ -23,6 +23,11 @@ CollectorWriter::~CollectorWriter()
 
 Result<void> CollectorWriter::start(const QString &location)
 {
+    // The store's redaction policy applies here as in an import: nothing unredacted is queued.
+    auto redactor = storeRedactor(location);
+    if (!redactor)
+        return std::unexpected(redactor.error());
+    m_redactor = std::move(*redactor);
     std::promise<Result<void>> opened;
     auto result = opened.get_future();
     m_stopping = false;
@@ -53,6 +58,8 @@ void CollectorWriter::prepare(IncomingRecord &record) const
 {
     // prepare() is const and thread-safe (Store's contract); m_store lives as long as the
     // writer runs, and submitters only call this while it does.
+    if (m_redactor)
+        m_redactor->redactRecord(record.decoded);
     if (m_store)
         m_store->prepare(record);
 }
@@ -67,6 +74,9 @@ std::optional<std::future<CollectorWriter::Done>>
 CollectorWriter::submit(std::vector<IncomingRecord> records, std::vector<QuarantinedRecord> rejects,
                         bool force)
 {
+    if (m_redactor)
+        for (QuarantinedRecord &reject : rejects)
+            m_redactor->redactReject(reject);
     const qint64 size = static_cast<qint64>(records.size() + rejects.size());
     std::future<Done> future;
     {

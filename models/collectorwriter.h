@@ -6,6 +6,7 @@
 // records are committed. The queue is bounded in records: a submit that does not fit is
 // refused, and the server answers 503.
 
+#include "redactor.h"
 #include "store.h"
 
 #include <condition_variable>
@@ -44,7 +45,8 @@ public:
                                             std::vector<QuarantinedRecord> rejects,
                                             bool force = false);
 
-    // The store's prepare() (compression), for the submitting threads.
+    // The store's redaction policy, then its prepare() (compression), for the submitting
+    // threads.
     void prepare(IncomingRecord &record) const;
 
     qint64 pending() const; // records queued or being written
@@ -67,7 +69,8 @@ private:
     bool m_stopping = false;
     bool m_running = false;
     std::thread m_thread;
-    Store *m_store = nullptr; // owned by the writer thread
+    Store *m_store = nullptr;                   // owned by the writer thread
+    std::shared_ptr<const Redactor> m_redactor; // the store's policy; null: none
     std::function<void(const WriteCounts &)> m_onCommitted;
 };
 

@@ -30,9 +30,11 @@ struct DecodedBatch
     std::vector<QuarantinedRecord> rejects;
     qint64 read = 0;
     qint64 bytesDone = 0;
+    std::map<QString, qint64> redacted;
+    qint64 pseudonymized = 0;
 };
 
-DecodedBatch decodeBatch(RawBatch batch, const Store *store)
+DecodedBatch decodeBatch(RawBatch batch, const Store *store, const Redactor *redactor)
 {
     DecodedBatch out;
     out.read = static_cast<qint64>(batch.records.size());
@@ -44,13 +46,23 @@ DecodedBatch decodeBatch(RawBatch batch, const Store *store)
         if (!raw.frameError.empty()) {
             out.rejects.push_back(
                 {std::move(location), {{"", raw.frameError}}, std::move(raw.text)});
+            if (redactor)
+                redactor->redactReject(out.rejects.back());
             continue;
         }
         auto decoded = decodeRecord(raw.text, batch.dialect);
         if (!decoded) {
             out.rejects.push_back(
                 {std::move(location), std::move(decoded.error()), std::move(raw.text)});
+            if (redactor)
+                redactor->redactReject(out.rejects.back());
             continue;
+        }
+        if (redactor) {
+            const RedactionOutcome outcome = redactor->redactRecord(*decoded);
+            for (const auto &[type, count] : outcome.counts)
+                out.redacted[type] += count;
+            out.pseudonymized += outcome.pseudonymized ? 1 : 0;
         }
         // The writer needs the text and the extracted fields only; free the tree now.
         decoded->interaction.document = nullptr;
@@ -79,6 +91,12 @@ void Importer::setProgressHandler(std::function<void(const ImportProgress &)> ha
     m_progress = std::move(handler);
 }
 
+void Importer::setRedactor(std::shared_ptr<const Redactor> redactor)
+{
+    m_redactor = std::move(redactor);
+    m_redactorSet = true;
+}
+
 void Importer::setRejectHandler(std::function<void(const QuarantinedRecord &)> handler)
 {
     m_onReject = std::move(handler);
@@ -87,6 +105,16 @@ void Importer::setRejectHandler(std::function<void(const QuarantinedRecord &)> h
 ImportReport Importer::importFiles(const QStringList &paths)
 {
     ImportReport report;
+    if (!m_redactorSet) {
+        auto redactor = storeRedactor(m_store.location());
+        if (!redactor) {
+            report.storeError = redactor.error();
+            return report;
+        }
+        m_redactor = *redactor;
+    }
+    if (m_redactor)
+        report.redaction = ImportRedaction{m_redactor->policy().name, {}, 0};
     for (int i = 0; i < paths.size(); ++i) {
         if (cancelled() || report.storeError)
             break;
@@ -129,6 +157,11 @@ void Importer::importFile(const QString &path, int number, int count, ImportRepo
         std::vector<QuarantinedRecord> rejects;
         qint64 read = 0;
         for (auto &batch : pending) {
+            if (report.redaction) {
+                for (const auto &[type, count] : batch.redacted)
+                    report.redaction->counts[type] += count;
+                report.redaction->pseudonymized += batch.pseudonymized;
+            }
             std::move(batch.records.begin(), batch.records.end(), std::back_inserter(records));
             std::move(batch.rejects.begin(), batch.rejects.end(), std::back_inserter(rejects));
             read += batch.read;
@@ -179,7 +212,8 @@ void Importer::importFile(const QString &path, int number, int count, ImportRepo
         }
         batch.bytesDone = reader.bytesRead();
         if (!batch.records.empty())
-            inFlight.push_back(QtConcurrent::run(decodeBatch, std::move(batch), &m_store));
+            inFlight.push_back(
+                QtConcurrent::run(decodeBatch, std::move(batch), &m_store, m_redactor.get()));
         while (inFlight.size() >= window || (!more && !inFlight.empty())) {
             takeOldest();
             if (report.storeError || cancelled())

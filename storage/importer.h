@@ -2,9 +2,12 @@
 
 // Imports log files into a Store: reads records as a stream, decodes and validates them on a
 // thread pool, and writes them in file order in batches, each batch one transaction. Bad
-// records are quarantined with where and why; nothing is dropped. Run it on a worker thread.
+// records are quarantined with where and why; nothing is dropped. Records (and rejects) are
+// redacted before they reach the store, by the store's redaction policy unless another
+// redactor is set. Run it on a worker thread.
 
 #include "recordreader.h"
+#include "redactor.h"
 #include "store.h"
 
 #include <QStringList>
@@ -35,6 +38,14 @@ struct FileImport
     std::optional<Error> error; // the file could not be read (to its end)
 };
 
+// What redaction found in the records read (stored, duplicates and conflicts alike).
+struct ImportRedaction
+{
+    QString policy;
+    std::map<QString, qint64> counts; // by type
+    qint64 pseudonymized = 0;         // records whose user_id became a pseudonym
+};
+
 struct ImportReport
 {
     qint64 read = 0;
@@ -42,6 +53,7 @@ struct ImportReport
     std::vector<FileImport> files;
     std::optional<Error> storeError; // writing failed: the import stopped there
     bool cancelled = false;
+    std::optional<ImportRedaction> redaction; // when a policy was applied
 
     bool complete() const;
 };
@@ -61,6 +73,11 @@ public:
     // handler). What was committed stays; importing the same files again completes the job.
     void setCancelFlag(const std::atomic<bool> *flag) { m_cancelled = flag; }
 
+    // Redacts with this redactor instead of the store's policy (STORE.privacy.json). Without
+    // this call, importFiles() reads the store's policy; one that cannot be read (or its key)
+    // stops the import before anything is written.
+    void setRedactor(std::shared_ptr<const Redactor> redactor);
+
     ImportReport importFiles(const QStringList &paths);
 
 private:
@@ -71,6 +88,8 @@ private:
     std::function<void(const ImportProgress &)> m_progress;
     std::function<void(const QuarantinedRecord &)> m_onReject;
     const std::atomic<bool> *m_cancelled = nullptr;
+    std::shared_ptr<const Redactor> m_redactor;
+    bool m_redactorSet = false;
 
     bool cancelled() const { return m_cancelled && m_cancelled->load(); }
 };

@@ -9,6 +9,7 @@
 #include "filterbar.h"
 #include "importjob.h"
 #include "interactiontablemodel.h"
+#include "privacydialog.h"
 #include "replaypanel.h"
 #include "reportdialog.h"
 #include "sessionlistmodel.h"
@@ -289,6 +290,14 @@ void MainWindow::createActions()
     QAction *import = file->addAction(tr("&Import Logs…"), this, &MainWindow::chooseImportFiles);
     import->setShortcut(QKeySequence(tr("Ctrl+I")));
     file->addAction(tr("Export &Report…"), this, &MainWindow::exportReport);
+    QAction *privacy = file->addAction(tr("&Privacy Settings…"), this, [this] {
+        if (m_storePath.isEmpty())
+            return;
+        auto *dialog = new PrivacyDialog(m_storePath, this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        dialog->open();
+    });
+    privacy->setObjectName(QStringLiteral("privacySettings"));
     file->addSeparator();
     QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);

@@ -6,6 +6,7 @@
 #include "collectorinput.h"
 #include "collectorserver.h"
 #include "fakellmserver.h"
+#include "redactionpolicy.h"
 #include "sqlitestore.h"
 
 #include <QEventLoop>
@@ -212,6 +213,52 @@ private Q_SLOTS:
         QCOMPARE(counters.stored, 4);
         QCOMPARE(counters.received, 9);
         QCOMPARE(counters.rejected, 3);
+    }
+
+    // A store with a redaction policy gets only redacted records and rejects from the
+    // collector, as from an import.
+    void storePolicyAppliesToWhatArrives()
+    {
+        RedactionPolicy policy;
+        policy.pseudonymizeUsers = true;
+        policy.keyFile = m_dir.filePath(u"collector.key"_s);
+        const QString next = m_dir.filePath(u"store%1.sqlite"_s.arg(m_storeNumber + 1));
+        QVERIFY(saveStorePolicy(next, policy));
+        startServer();
+        QCOMPARE(m_storePath, next);
+        json r = record("p1", "Write to alice@example.com about the refund");
+        r["user_id"] = "alice";
+        const QByteArray body =
+            QByteArray::fromStdString(r.dump()) + "\n{\"note\": \"bob@example.org\", broken\n";
+        Reply reply = post(u"/v1/interactions"_s, body, "application/x-ndjson");
+        QCOMPARE(reply.status, 200);
+        QCOMPARE(reply.parsed()["stored"].get<int>(), 1);
+        QCOMPARE(reply.parsed()["rejected"].get<int>(), 1);
+
+        auto store = openStore();
+        QVERIFY(store);
+        auto stored = store->interaction("p1");
+        QVERIFY(stored && stored->has_value());
+        const json document = json::parse((*stored)->document);
+        QCOMPARE(document["request"]["prompt"].get<std::string>(),
+                 std::string("Write to [EMAIL_1] about the refund"));
+        QVERIFY(document["user_id"].get<std::string>().starts_with("u-"));
+        QCOMPARE(document["redaction"]["counts"]["EMAIL"].get<int>(), 1);
+        auto rejects = store->rejects();
+        QVERIFY(rejects && rejects->size() == 1);
+        QVERIFY2(rejects->front().raw.find("bob@example.org") == std::string::npos,
+                 rejects->front().raw.c_str());
+        // Nowhere in the files either (the full-text index, the WAL).
+        store.reset();
+        m_server->stop();
+        for (const QString &file : {m_storePath, m_storePath + u"-wal"_s}) {
+            QFile f(file);
+            if (!f.open(QIODevice::ReadOnly))
+                continue;
+            const QByteArray bytes = f.readAll();
+            QVERIFY(!bytes.contains("alice@example.com"));
+            QVERIFY(!bytes.contains("bob@example.org"));
+        }
     }
 
     void allRejectedIs422()
