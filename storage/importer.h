@@ -61,6 +61,10 @@ public:
     // handler). What was committed stays; importing the same files again completes the job.
     void setCancelFlag(const std::atomic<bool> *flag) { m_cancelled = flag; }
 
+    // Who imports, for the activity log (default: the OS user). importFiles() logs one Import
+    // entry when it stored, quarantined or set aside anything.
+    void setActor(std::string actor) { m_actor = std::move(actor); }
+
     ImportReport importFiles(const QStringList &paths);
 
 private:
@@ -71,6 +75,7 @@ private:
     std::function<void(const ImportProgress &)> m_progress;
     std::function<void(const QuarantinedRecord &)> m_onReject;
     const std::atomic<bool> *m_cancelled = nullptr;
+    std::string m_actor = Store::osUserName();
 
     bool cancelled() const { return m_cancelled && m_cancelled->load(); }
 };
