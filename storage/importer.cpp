@@ -1,7 +1,6 @@
 #include "importer.h"
 
 #include <QFileInfo>
-
 #include <QFuture>
 #include <QThreadPool>
 #include <QtConcurrent/QtConcurrentRun>

@@ -602,10 +602,10 @@ Result<void> SqliteStore::migrate()
         if (version + 1 == 4) { // chain the records stored before there was a chain
             if (auto chained = extendRecordChain(); !chained) {
                 sqlite3_exec(m_handle, "ROLLBACK", nullptr, nullptr, nullptr);
-                return std::unexpected(Error{
-                    QStringLiteral("cannot upgrade the store to format 4: %1")
-                        .arg(chained.error().message),
-                    m_path});
+                return std::unexpected(
+                    Error{QStringLiteral("cannot upgrade the store to format 4: %1")
+                              .arg(chained.error().message),
+                          m_path});
             }
         }
         const std::string bump = "PRAGMA user_version = " + std::to_string(version + 1);
@@ -1171,16 +1171,15 @@ Result<std::vector<InteractionRow>> SqliteStore::rows(std::span<const qint64> id
     QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
     query.setForwardOnly(true);
     query.prepare(
-        QStringLiteral(
-            "SELECT i.id, i.interaction_id, i.ts, i.user_id, i.session_id, i.model, "
-            "CASE WHEN p.id IS NULL THEN json_extract(llmaudit_json(i.document), "
-            "'$.request.prompt') ELSE p.prompt END, "
-            "CASE WHEN p.id IS NULL THEN json_extract(llmaudit_json(i.document), "
-            "'$.response.content') ELSE p.response END, "
-            "i.total_tokens, i.latency_ms, i.finish_reason, i.flagged, i.sensitivity, "
-            "p.id IS NULL, coalesce(r.status, 0), coalesce(r.flagged, 0) "
-            "FROM interactions i LEFT JOIN interaction_previews p ON p.id = i.id "
-            "LEFT JOIN reviews r ON r.interaction = i.id WHERE i.id IN (%1)")
+        QStringLiteral("SELECT i.id, i.interaction_id, i.ts, i.user_id, i.session_id, i.model, "
+                       "CASE WHEN p.id IS NULL THEN json_extract(llmaudit_json(i.document), "
+                       "'$.request.prompt') ELSE p.prompt END, "
+                       "CASE WHEN p.id IS NULL THEN json_extract(llmaudit_json(i.document), "
+                       "'$.response.content') ELSE p.response END, "
+                       "i.total_tokens, i.latency_ms, i.finish_reason, i.flagged, i.sensitivity, "
+                       "p.id IS NULL, coalesce(r.status, 0), coalesce(r.flagged, 0) "
+                       "FROM interactions i LEFT JOIN interaction_previews p ON p.id = i.id "
+                       "LEFT JOIN reviews r ON r.interaction = i.id WHERE i.id IN (%1)")
             .arg(placeholders));
     for (size_t i = 0; i < ids.size(); ++i)
         query.bindValue(static_cast<int>(i), ids[i]);
@@ -1674,8 +1673,7 @@ Result<qint64> SqliteStore::setReview(std::span<const qint64> rowIds, const Revi
     if (change.status)
         parts.push_back("status " + std::string(toString(*change.status)));
     if (change.flag)
-        parts.push_back(change.flag->empty() ? std::string("flagged")
-                                             : "flagged: " + *change.flag);
+        parts.push_back(change.flag->empty() ? std::string("flagged") : "flagged: " + *change.flag);
     else if (change.unflag)
         parts.push_back("unflagged");
     for (const auto &part : parts)
@@ -1878,14 +1876,13 @@ SqliteStore::verifyRecords(VerifyReport &report,
                                std::to_string(headSeq) + "): a record added behind its back");
         if (seq > expected)
             return problem(Kind::Missing, expected, 0, {},
-                           seq == expected + 1
-                               ? "link " + std::to_string(expected) +
-                                     " is missing: the record stored before " + interactionId +
-                                     " was deleted"
-                               : "links " + std::to_string(expected) + " to " +
-                                     std::to_string(seq - 1) +
-                                     " are missing: the records stored before " + interactionId +
-                                     " were deleted");
+                           seq == expected + 1 ? "link " + std::to_string(expected) +
+                                                     " is missing: the record stored before " +
+                                                     interactionId + " was deleted"
+                                               : "links " + std::to_string(expected) + " to " +
+                                                     std::to_string(seq - 1) +
+                                                     " are missing: the records stored before " +
+                                                     interactionId + " were deleted");
         if (seq < expected)
             return problem(Kind::Inserted, seq, rowId, interactionId,
                            "a second item claims link " + std::to_string(seq));
@@ -1960,13 +1957,12 @@ SqliteStore::verifyRecords(VerifyReport &report,
     if (auto p = tombstonesBefore(std::numeric_limits<qint64>::max()))
         return p;
     if (expected - 1 < headSeq)
-        return problem(Kind::Missing, expected, 0, {},
-                       expected == headSeq
-                           ? "link " + std::to_string(expected) +
-                                 " is missing: the newest record was deleted"
-                           : "links " + std::to_string(expected) + " to " +
-                                 std::to_string(headSeq) +
-                                 " are missing: the newest records were deleted");
+        return problem(
+            Kind::Missing, expected, 0, {},
+            expected == headSeq
+                ? "link " + std::to_string(expected) + " is missing: the newest record was deleted"
+                : "links " + std::to_string(expected) + " to " + std::to_string(headSeq) +
+                      " are missing: the newest records were deleted");
     if (previous != headLink)
         return problem(Kind::Changed, headSeq, 0, {},
                        "the chain head the store recorded does not match the last link");
@@ -1998,8 +1994,9 @@ Result<std::optional<ChainProblem>> SqliteStore::verifyActivity(VerifyReport &re
     if (!head)
         return std::unexpected(head.error());
     const auto [headSeq, headLink] = *head;
-    Statement q(m_handle,
-                "SELECT chain_seq, id, ts, kind, entry, chain_link FROM activity ORDER BY chain_seq");
+    Statement q(
+        m_handle,
+        "SELECT chain_seq, id, ts, kind, entry, chain_link FROM activity ORDER BY chain_seq");
     if (!q)
         return std::unexpected(sqliteError(QStringLiteral("cannot verify the activity log")));
     qint64 expected = 1;

@@ -68,7 +68,7 @@ public:
     Result<std::vector<ReviewNote>> notes(qint64 rowId) override;
     Result<qint64> logActivity(const ActivityEntry &entry) override;
     Result<std::vector<ActivityEntry>> activity(const ActivityQuery &query) override;
-    Result<VerifyReport> verify(const std::function<bool(qint64, qint64)> &progress) override;
+    Result<VerifyReport> verify(const std::function<bool(qint64, qint64)> &progress = {}) override;
 
 private:
     struct Query;
@@ -79,8 +79,8 @@ private:
     Result<void> extendRecordChain();
     // Appends to the activity chain; the caller holds a write transaction.
     Result<qint64> appendActivity(ActivityEntry entry);
-    Result<std::optional<ChainProblem>> verifyRecords(VerifyReport &report,
-                                                      const std::function<bool(qint64, qint64)> &progress);
+    Result<std::optional<ChainProblem>>
+    verifyRecords(VerifyReport &report, const std::function<bool(qint64, qint64)> &progress);
     Result<std::optional<ChainProblem>> verifyActivity(VerifyReport &report);
     Result<Query> filtered(const std::string &head, const FilterExpr &filter,
                            const std::string &tail = {});
