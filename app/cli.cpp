@@ -27,6 +27,10 @@ const CommandEntry Commands[] = {
     {"conflicts", "List records that arrived with a known id but different content", runConflicts},
     {"diff", "Compare two interactions: scores, deltas and the responses' diff", runDiff},
     {"replay", "Replay interactions against an LLM provider and compare the answers", runReplay},
+    {"review", "Set the review status, flag or a note of interactions", runReview},
+    {"activity", "List the activity log: imports, exports, replays, reviews, verifications",
+     runActivity},
+    {"verify", "Check the integrity chains over the records and the activity log", runVerify},
 };
 
 QString overview()

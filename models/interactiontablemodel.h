@@ -31,6 +31,7 @@ public:
         FinishReason,
         Flagged,
         SensitivityLevel,
+        Review, // the review status
         ColumnCount
     };
     static constexpr int PageSize = 128;
@@ -40,6 +41,9 @@ public:
 
     // Reads the row ids again (after an import); the table keeps what it shows until they come.
     void reload();
+    // Reads the rows shown again after their review data changed: the list stays (and with it
+    // the selection) unless the filter looks at review data, which may change the list.
+    void refreshReview();
     // Lists only the interactions the filter selects, from the next reload() on.
     void setFilter(FilterExpr filter);
     // Sorts by a column's store key (reloading); text columns do not sort.
