@@ -114,7 +114,8 @@ bool readsReview(const FilterNode &node)
 
 void InteractionTableModel::refreshReview()
 {
-    if (m_filter.root && readsReview(*m_filter.root)) {
+    // A list still loading is read again whole: its answer would carry the old generation.
+    if (m_loading || (m_filter.root && readsReview(*m_filter.root))) {
         reload();
         return;
     }

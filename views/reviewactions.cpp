@@ -220,6 +220,11 @@ void ReviewActions::verifyIntegrity()
     Q_EMIT m_service->verify(0);
 }
 
+ActivityDialog *ReviewActions::activityDialog() const
+{
+    return m_dialog;
+}
+
 void ReviewActions::showActivityLog()
 {
     if (!m_service)

@@ -48,7 +48,7 @@ public:
     void addNoteToSelection(const QString &text);
     void verifyIntegrity();
     void showActivityLog();
-    ActivityDialog *activityDialog() const { return m_dialog; }
+    ActivityDialog *activityDialog() const;
 
 Q_SIGNALS:
     void reviewApplied(qint64 count);
