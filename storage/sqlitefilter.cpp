@@ -47,7 +47,7 @@ constexpr std::array<ColumnField, 12> s_columns = {{
 
 constexpr ColumnField s_modelColumn = {"model", "model", ColumnKind::Text, true};
 
-// Fields from the review tables (migration 3), as expressions over a row of `interactions`.
+// Fields from the review tables (migration 4), as expressions over a row of `interactions`.
 // A reviewer's flag or status is looked up per row through the tables' primary key.
 constexpr ColumnField s_flaggedEither = {"flagged",
                                          "(interactions.flagged = 1 OR interactions.id IN "

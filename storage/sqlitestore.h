@@ -75,7 +75,7 @@ private:
     // The last position and link of a chain ({0, zeros} when empty), and moving it.
     Result<std::pair<qint64, ContentHash>> chainHead(ChainName chain);
     Result<void> setChainHead(ChainName chain, qint64 seq, const ContentHash &link);
-    // Links the interactions without a link, in ingest order (the migration to format 3).
+    // Links the interactions without a link, in ingest order (the migration to format 4).
     Result<void> extendRecordChain();
     // Appends to the activity chain; the caller holds a write transaction.
     Result<qint64> appendActivity(ActivityEntry entry);

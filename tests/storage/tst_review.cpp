@@ -356,7 +356,7 @@ private Q_SLOTS:
         QCOMPARE(problemOf(*store).position, 2);
     }
 
-    // A store written by the previous version (format 2, 25 sample records) is upgraded: its
+    // A store written by an earlier version (format 2, 25 sample records) is upgraded: its
     // records are chained in ingest order, as an import into a new store chains them.
     void upgradesAFormat2Store()
     {
