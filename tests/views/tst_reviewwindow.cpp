@@ -10,6 +10,7 @@
 #include "store.h"
 
 #include <QApplication>
+#include <QComboBox>
 #include <QFile>
 #include <QItemSelectionModel>
 #include <QMessageBox>
