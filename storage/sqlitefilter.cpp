@@ -548,6 +548,22 @@ std::string Generator::compare(const FilterNode &n)
     if (f.type == FilterType::Time ? !times : !noTimes)
         return malformed("times compared with a field that is not the timestamp, or the "
                          "timestamp with something else");
+    // The common review filters as plain terms on indexes: `flagged` as the flagged index OR a
+    // row id list, `review == issue` as a row id list (the generic forms below compare an
+    // expression, which reads every row).
+    if (f.derived == FilterField::Derived::Flagged && std::holds_alternative<bool>(n.value) &&
+        (n.op == FilterOp::Equal || n.op == FilterOp::NotEqual)) {
+        const bool flagged = std::get<bool>(n.value) == (n.op == FilterOp::Equal);
+        return flagged ? "(interactions.flagged = 1 OR interactions.id IN "
+                         "(SELECT interaction FROM reviews WHERE flagged = 1))"
+                       : "(interactions.flagged = 0 AND interactions.id NOT IN "
+                         "(SELECT interaction FROM reviews WHERE flagged = 1))";
+    }
+    if (f.derived == FilterField::Derived::ReviewStatus && n.op == FilterOp::Equal) {
+        if (const auto *e = std::get_if<FilterEnumItem>(&n.value); e && e->index > 0)
+            return "interactions.id IN (SELECT interaction FROM reviews WHERE status = " +
+                   param(int64_t(e->index)) + ")";
+    }
     if (f.derived == FilterField::Derived::Note) {
         // Holds when it holds for one of the notes; != when there are notes and none is equal.
         auto operand = [] { return std::string("notes.text"); };
