@@ -34,6 +34,10 @@ const CommandEntry Commands[] = {
      runReport},
     {"serve", "Run the live collector and recording proxy (HTTP) into a store", runServe},
     {"redact", "Show what a redaction policy would do to log files (--dry-run)", runRedact},
+    {"review", "Set the review status, flag or a note of interactions", runReview},
+    {"activity", "List the activity log: imports, exports, replays, reviews, verifications",
+     runActivity},
+    {"verify", "Check the integrity chains over the records and the activity log", runVerify},
 };
 
 QString overview()

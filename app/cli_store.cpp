@@ -289,6 +289,17 @@ int runExport(const QStringList &args, const QString &description)
         err(QStringLiteral("llmaudit export: %1\n").arg(output.error));
         return Failed;
     }
+    ActivityEntry entry;
+    entry.kind = ActivityKind::Export;
+    entry.what = QStringLiteral("exported %1 to %2")
+                     .arg(command.parser.value(QStringLiteral("format")),
+                          command.parser.isSet(QStringLiteral("output"))
+                              ? command.parser.value(QStringLiteral("output"))
+                              : QStringLiteral("standard output"))
+                     .toStdString();
+    entry.filter = filter.matchesAll() ? std::string() : toString(filter);
+    entry.count = *written;
+    logActivity(command, std::move(entry));
     if (command.parser.isSet(QStringLiteral("output")))
         err(QStringLiteral("%1 interactions written to %2\n")
                 .arg(*written)

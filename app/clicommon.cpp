@@ -167,4 +167,16 @@ std::unique_ptr<Store> openStore(const Command &command, Store::Access access)
     return std::move(*store);
 }
 
+void logActivity(const Command &command, ActivityEntry entry)
+{
+    if (entry.actor.empty())
+        entry.actor = Store::osUserName();
+    auto store = Store::open(command.storePath(), Store::Access::ReadWrite);
+    auto logged =
+        store ? (*store)->logActivity(entry) : Result<qint64>(std::unexpected(store.error()));
+    if (!logged)
+        err(QStringLiteral("llmaudit %1: note: not recorded in the activity log: %2\n")
+                .arg(command.name, logged.error().toString()));
+}
+
 } // namespace llmaudit::cli

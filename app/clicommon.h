@@ -85,6 +85,13 @@ int runReplay(const QStringList &args, const QString &description);
 int runReport(const QStringList &args, const QString &description);
 int runServe(const QStringList &args, const QString &description);
 int runRedact(const QStringList &args, const QString &description);
+int runVerify(const QStringList &args, const QString &description);
+int runReview(const QStringList &args, const QString &description);
+int runActivity(const QStringList &args, const QString &description);
+
+// Logs what a command did to the store's activity log, through a connection of its own (the
+// command may have read the store read-only). A failure is reported on stderr, not fatal.
+void logActivity(const Command &command, ActivityEntry entry);
 
 // A comparison as `llmaudit diff` prints it: the numbers side by side, then the responses'
 // diff (unified, or word by word), in colour when asked.

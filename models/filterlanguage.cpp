@@ -988,7 +988,6 @@ constexpr Alias s_aliases[] = {
     {"latency", "metrics.latency_ms"},
     {"latency_ms", "metrics.latency_ms"},
     {"cost", "metrics.cost_usd"},
-    {"flagged", "evaluation.flagged"},
     {"flag_reason", "evaluation.flag_reason"},
     {"relevance", "evaluation.relevance_score"},
     {"relevance_score", "evaluation.relevance_score"},
@@ -1016,7 +1015,29 @@ unsigned fullTextColumnsOf(const std::string &path)
     return 0;
 }
 
-const char *const s_reserved[] = {"review"};
+// Fields the store keeps beside the documents or derives from them.
+struct DerivedField
+{
+    const char *name;
+    FilterField::Derived derived;
+    FilterType type;
+    const char *description;
+};
+constexpr DerivedField s_derived[] = {
+    {"model", FilterField::Derived::Model, FilterType::Text,
+     "The model that answered: response.model, else request.parameters.model"},
+    {"flagged", FilterField::Derived::Flagged, FilterType::Boolean,
+     "Flagged in the log (evaluation.flagged) or by a reviewer (review.flagged)"},
+    {"review", FilterField::Derived::ReviewStatus, FilterType::Enum,
+     "Review status: unreviewed, approved, issue, escalated"},
+    {"review.flagged", FilterField::Derived::ReviewFlagged, FilterType::Boolean,
+     "Flagged by a reviewer"},
+    {"review.flag_reason", FilterField::Derived::ReviewFlagReason, FilterType::Text,
+     "Why a reviewer flagged it"},
+    {"note", FilterField::Derived::Note, FilterType::Text,
+     "The text of a reviewer's note (has note: it has one)"},
+};
+const char *const s_reviewStatuses[] = {"unreviewed", "approved", "issue", "escalated"};
 
 struct Catalogue
 {
@@ -1078,13 +1099,22 @@ const Catalogue &catalogue()
         text.description = QStringLiteral("Full-text search (~ only) over the prompt, system "
                                           "prompt, context documents and response");
         c.fields.push_back(text);
-        FilterFieldInfo model;
-        model.name = QStringLiteral("model");
-        model.type = FilterType::Text;
-        model.declared = true;
-        model.description = QStringLiteral("The model that answered: response.model, else "
-                                           "request.parameters.model");
-        c.fields.push_back(model);
+        for (const DerivedField &d : s_derived) {
+            FilterFieldInfo info;
+            info.name = QString::fromLatin1(d.name);
+            info.type = d.type;
+            info.declared = true;
+            info.list = d.derived == FilterField::Derived::Note;
+            info.description = QString::fromLatin1(d.description);
+            if (d.derived == FilterField::Derived::ReviewStatus)
+                for (const char *status : s_reviewStatuses)
+                    info.enumNames << QString::fromLatin1(status);
+            if (d.derived == FilterField::Derived::ReviewStatus)
+                info.aliases << QStringLiteral("review.status");
+            if (d.derived == FilterField::Derived::Note)
+                info.aliases << QStringLiteral("notes");
+            c.fields.push_back(info);
+        }
         listFields(c, *c.root, {}, false);
         for (const Alias &alias : s_aliases) {
             c.aliases[alias.name] = alias.target;
@@ -1263,11 +1293,6 @@ private:
         auto unknown = [&](const QString &why) {
             return std::unexpected(diagnostic(t.pos, t.len, why));
         };
-        for (const char *reserved : s_reserved)
-            if (t.text == QLatin1StringView(reserved))
-                return unknown(QStringLiteral("%1 is reserved for the review status (not "
-                                              "available yet)")
-                                   .arg(quote(t.text)));
         Resolved r;
         if (written == "text") {
             r.textOnly = true;
@@ -1276,11 +1301,20 @@ private:
             r.field.type = FilterType::Text;
             return r;
         }
-        if (written == "model") {
-            r.name = QStringLiteral("model");
-            r.field.derived = FilterField::Derived::Model;
-            r.field.type = FilterType::Text;
+        const std::string derivedName = written == "review.status" ? std::string("review")
+                                        : written == "notes"       ? std::string("note")
+                                                                   : written;
+        for (const DerivedField &d : s_derived) {
+            if (derivedName != d.name)
+                continue;
+            r.name = QString::fromLatin1(d.name);
+            r.field.derived = d.derived;
+            r.field.type = d.type;
             r.field.declared = true;
+            r.field.many = d.derived == FilterField::Derived::Note;
+            if (d.derived == FilterField::Derived::ReviewStatus)
+                for (const char *status : s_reviewStatuses)
+                    r.field.enumNames.emplace_back(status);
             return r;
         }
         std::string path = written;
@@ -1776,8 +1810,6 @@ QStringList filterKeywords()
     QStringList words;
     for (const char *k : s_keywords)
         words << QString::fromLatin1(k);
-    for (const char *r : s_reserved)
-        words << QString::fromLatin1(r);
     return words;
 }
 

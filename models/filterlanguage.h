@@ -74,7 +74,7 @@ QStringList filterOperators(const FilterFieldInfo &field);
 QString filterTypeName(FilterType type);
 
 // Words with a meaning in the language (and, or, not, in, contains, matches, has, true, false,
-// now) and reserved ones (review).
+// now).
 QStringList filterKeywords();
 
 } // namespace llmaudit

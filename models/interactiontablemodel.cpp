@@ -153,6 +153,38 @@ void InteractionTableModel::onRows(quint64 generation, int page, std::vector<Int
         Q_EMIT dataChanged(index(first, 0), index(last, ColumnCount - 1));
 }
 
+namespace {
+
+bool readsReview(const FilterNode &node)
+{
+    switch (node.field.derived) {
+    case FilterField::Derived::None:
+    case FilterField::Derived::Model:
+        break;
+    default:
+        if (node.kind == FilterNode::Kind::Compare || node.kind == FilterNode::Kind::Exists)
+            return true;
+    }
+    return std::ranges::any_of(node.children, readsReview);
+}
+
+} // namespace
+
+void InteractionTableModel::refreshReview()
+{
+    // A list still loading is read again whole: its answer would carry the old generation.
+    if (m_loading || (m_filter.root && readsReview(*m_filter.root))) {
+        reload();
+        return;
+    }
+    ++m_generation; // pages under way hold the old state
+    m_pages.clear();
+    m_lru.clear();
+    m_requested.clear();
+    if (rowCount() > 0)
+        Q_EMIT dataChanged(index(0, 0), index(rowCount() - 1, ColumnCount - 1));
+}
+
 void InteractionTableModel::setFilter(FilterExpr filter)
 {
     m_filter = std::move(filter);
@@ -284,10 +316,18 @@ QVariant InteractionTableModel::data(const QModelIndex &index, int role) const
         return text(row->finishReason);
     case Flagged:
         if (role == Qt::ToolTipRole)
-            return row->flagged ? tr("Flagged by the evaluation") : QVariant();
-        return row->flagged ? QStringLiteral("\u2691") : QString(); // ⚑
+            return row->flagged && row->reviewFlagged
+                       ? tr("Flagged by the evaluation and a reviewer")
+                   : row->flagged       ? tr("Flagged by the evaluation")
+                   : row->reviewFlagged ? tr("Flagged by a reviewer")
+                                        : QVariant();
+        return row->flagged || row->reviewFlagged ? QStringLiteral("\u2691") : QString(); // ⚑
     case SensitivityLevel:
         return row->sensitivity ? text(std::string(toString(*row->sensitivity))) : QString();
+    case Review:
+        return row->reviewStatus == ReviewStatus::Unreviewed
+                   ? QString()
+                   : text(std::string(toString(row->reviewStatus)));
     default:
         return {};
     }
@@ -320,6 +360,8 @@ QVariant InteractionTableModel::headerData(int section, Qt::Orientation orientat
         return tr("Flagged");
     case SensitivityLevel:
         return tr("Sensitivity");
+    case Review:
+        return tr("Review");
     default:
         return {};
     }

@@ -31,6 +31,7 @@ public:
         FinishReason,
         Flagged,
         SensitivityLevel,
+        Review, // the review status
         ColumnCount
     };
     static constexpr int PageSize = 128;
@@ -45,6 +46,9 @@ public:
     // grew at one end, so that the selection and what is on screen stay; otherwise as reload().
     // At most one at a time: a refresh asked for meanwhile follows when it is done.
     void refresh();
+    // Reads the rows shown again after their review data changed: the list stays (and with it
+    // the selection) unless the filter looks at review data, which may change the list.
+    void refreshReview();
     // Lists only the interactions the filter selects, from the next reload() on.
     void setFilter(FilterExpr filter);
     // Sorts by a column's store key (reloading); text columns do not sort.

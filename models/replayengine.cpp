@@ -142,6 +142,19 @@ void ReplayEngine::complete(ReplayCall *call, const ChatResult &result)
                                   written.error().where};
         else
             outcome.stored = written->stored == 1;
+        if (outcome.stored) {
+            ActivityEntry entry;
+            entry.actor = m_actor;
+            entry.kind = ActivityKind::Replay;
+            entry.what = "replayed " + plan.originalId + " as " + id + " via " +
+                         plan.provider.name.toStdString();
+            entry.interactionIds = {plan.originalId, id};
+            entry.count = 1;
+            if (auto logged = m_store->logActivity(entry); !logged)
+                outcome.error =
+                    Error{u"the replay was stored but not logged: "_s + logged.error().message,
+                          logged.error().where};
+        }
     }
     call->finish(std::move(outcome));
 }

@@ -62,6 +62,9 @@ public:
         m_template = std::move(contextTemplate);
     }
     void setComparisonLimits(const ComparisonLimits &limits) { m_limits = limits; }
+    // Who replays, for the activity log: each stored replay is logged as a Replay entry naming
+    // the original and the replay (default: the OS user).
+    void setActor(std::string actor) { m_actor = std::move(actor); }
     // How many replays may run at once against one provider: Qt opens at most six HTTP/1.1
     // connections per host and client, so the engine uses one client per six.
     void setParallelism(int replays);
@@ -86,6 +89,7 @@ private:
     std::vector<ProviderConfig> m_providers;
     ContextTemplate m_template;
     ComparisonLimits m_limits;
+    std::string m_actor = Store::osUserName();
     int m_clientsPerProvider = 1;
     // Clients by provider name, used in turn.
     std::map<QString, std::vector<std::unique_ptr<LlmProvider>>> m_clients;

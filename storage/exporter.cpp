@@ -122,4 +122,35 @@ Result<qint64> exportInteractions(Store &store, ExportFormat format, QIODevice &
     return written;
 }
 
+Result<void> exportActivity(const std::vector<ActivityEntry> &entries, ExportFormat format,
+                            QIODevice &out)
+{
+    auto write = [&](const std::string &line) {
+        return out.write(line.data(), qint64(line.size())) == qint64(line.size());
+    };
+    if (format == ExportFormat::Csv &&
+        !write("id,time,kind,actor,what,interaction_ids,filter,count\r\n"))
+        return fail(QStringLiteral("cannot write: %1").arg(out.errorString()));
+    for (const ActivityEntry &e : entries) {
+        std::string line;
+        if (format == ExportFormat::Jsonl) {
+            nlohmann::json j = nlohmann::json::parse(canonicalJson(e));
+            j["id"] = e.id;
+            j["time"] = LogSchema::formatDateTime(e.timeMs);
+            line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+        } else {
+            std::string ids;
+            for (const auto &id : e.interactionIds)
+                ids += (ids.empty() ? "" : " ") + id;
+            line = std::to_string(e.id) + "," + csvField(LogSchema::formatDateTime(e.timeMs)) +
+                   "," + csvField(toString(e.kind)) + "," + csvField(e.actor) + "," +
+                   csvField(e.what) + "," + csvField(ids) + "," + csvField(e.filter) + "," +
+                   (e.count ? std::to_string(*e.count) : std::string()) + "\r\n";
+        }
+        if (!write(line))
+            return fail(QStringLiteral("cannot write: %1").arg(out.errorString()));
+    }
+    return {};
+}
+
 } // namespace llmaudit

@@ -22,6 +22,11 @@ Result<qint64> exportInteractions(Store &store, ExportFormat format, QIODevice &
                                   const std::atomic<bool> *cancel = nullptr,
                                   const FilterExpr &filter = {});
 
+// Writes activity log entries: JSONL (each entry's canonical JSON with its id) or CSV (id, time,
+// kind, actor, what, interaction_ids separated by spaces, filter, count).
+Result<void> exportActivity(const std::vector<ActivityEntry> &entries, ExportFormat format,
+                            QIODevice &out);
+
 // One CSV field, quoted per RFC 4180. Text that a spreadsheet would run as a formula
 // (=, +, -, @, tab, CR first) is prefixed with ' so that it shows as text.
 std::string csvField(std::string_view text, bool isText = true);

@@ -147,8 +147,22 @@ std::string fullTextField(unsigned columns)
 
 std::string FilterField::name() const
 {
-    if (derived == Derived::Model)
+    switch (derived) {
+    case Derived::None:
+        break;
+    case Derived::Model:
         return "model";
+    case Derived::Flagged:
+        return "flagged";
+    case Derived::ReviewStatus:
+        return "review";
+    case Derived::ReviewFlagged:
+        return "review.flagged";
+    case Derived::ReviewFlagReason:
+        return "review.flag_reason";
+    case Derived::Note:
+        return "note";
+    }
     std::string text;
     for (const auto &key : path) {
         if (key == "[]")

@@ -77,8 +77,20 @@ struct FilterSetItem
 // A field of the record.
 struct FilterField
 {
-    // The field the store derives: the model is response.model, else request.parameters.model.
-    enum class Derived { None, Model };
+    // A field the store derives: the model is response.model, else request.parameters.model;
+    // the others come from the reviewers' data kept beside the records (store.h): Flagged is
+    // evaluation.flagged or a reviewer's flag, ReviewStatus the review status (an Enum of
+    // unreviewed, approved, issue, escalated), ReviewFlagged and ReviewFlagReason a reviewer's
+    // flag, Note the text of each note (many).
+    enum class Derived {
+        None,
+        Model,
+        Flagged,
+        ReviewStatus,
+        ReviewFlagged,
+        ReviewFlagReason,
+        Note
+    };
 
     // Path in the log format, one key per element; "[]" stands for each item of a list, as in
     // {"request", "context", "[]", "source"}. Empty when `derived` is not None.

@@ -1,5 +1,6 @@
 #include "importer.h"
 
+#include <QFileInfo>
 #include <QFuture>
 #include <QThreadPool>
 #include <QtConcurrent/QtConcurrentRun>
@@ -121,6 +122,28 @@ ImportReport Importer::importFiles(const QStringList &paths)
         importFile(paths[i], i + 1, static_cast<int>(paths.size()), report);
     }
     report.cancelled = cancelled();
+    const WriteCounts &c = report.counts;
+    if (c.stored + c.conflicts + c.rejected > 0) {
+        ActivityEntry entry;
+        entry.actor = m_actor;
+        entry.kind = ActivityKind::Import;
+        QStringList names;
+        for (const FileImport &file : report.files)
+            names << QFileInfo(file.path).fileName();
+        entry.what = QStringLiteral("imported %1: %2 stored, %3 duplicates, %4 conflicts, %5 "
+                                    "rejected%6")
+                         .arg(names.join(u", "))
+                         .arg(c.stored)
+                         .arg(c.duplicates)
+                         .arg(c.conflicts)
+                         .arg(c.rejected)
+                         .arg(report.cancelled ? QStringLiteral(" (cancelled)") : QString())
+                         .toStdString();
+        entry.count = c.stored;
+        // A failure to log does not undo the import: it is reported like a store error.
+        if (auto logged = m_store.logActivity(entry); !logged && !report.storeError)
+            report.storeError = logged.error();
+    }
     return report;
 }
 

@@ -77,6 +77,9 @@ public:
     // this call, importFiles() reads the store's policy; one that cannot be read (or its key)
     // stops the import before anything is written.
     void setRedactor(std::shared_ptr<const Redactor> redactor);
+    // Who imports, for the activity log (default: the OS user). importFiles() logs one Import
+    // entry when it stored, quarantined or set aside anything.
+    void setActor(std::string actor) { m_actor = std::move(actor); }
 
     ImportReport importFiles(const QStringList &paths);
 
@@ -90,6 +93,7 @@ private:
     const std::atomic<bool> *m_cancelled = nullptr;
     std::shared_ptr<const Redactor> m_redactor;
     bool m_redactorSet = false;
+    std::string m_actor = Store::osUserName();
 
     bool cancelled() const { return m_cancelled && m_cancelled->load(); }
 };

@@ -47,10 +47,51 @@ constexpr std::array<ColumnField, 12> s_columns = {{
 
 constexpr ColumnField s_modelColumn = {"model", "model", ColumnKind::Text, true};
 
+// Fields from the review tables (migration 4), as expressions over a row of `interactions`.
+// A reviewer's flag or status is looked up per row through the tables' primary key.
+constexpr ColumnField s_flaggedEither = {"flagged",
+                                         "(interactions.flagged = 1 OR interactions.id IN "
+                                         "(SELECT interaction FROM reviews WHERE flagged = 1))",
+                                         ColumnKind::Boolean, true};
+constexpr ColumnField s_reviewStatus = {
+    "review",
+    "coalesce((SELECT status FROM reviews WHERE reviews.interaction = interactions.id), 0)",
+    ColumnKind::EnumIndex, true};
+constexpr ColumnField s_reviewFlagged = {
+    "review.flagged",
+    "coalesce((SELECT flagged FROM reviews WHERE reviews.interaction = interactions.id), 0)",
+    ColumnKind::Boolean, true};
+constexpr ColumnField s_reviewFlagReason = {
+    "review.flag_reason",
+    "(SELECT flag_reason FROM reviews WHERE reviews.interaction = interactions.id "
+    "AND flagged = 1)",
+    ColumnKind::Text, true};
+
+// The SQL for a column: a plain column of `interactions`, or an expression in parentheses.
+std::string columnSql(const ColumnField &c)
+{
+    return c.column.starts_with('(') || c.column.starts_with("coalesce")
+               ? std::string(c.column)
+               : "interactions." + std::string(c.column);
+}
+
 const ColumnField *columnFor(const FilterField &field)
 {
-    if (field.derived == FilterField::Derived::Model)
+    switch (field.derived) {
+    case FilterField::Derived::None:
+    case FilterField::Derived::Note:
+        break;
+    case FilterField::Derived::Model:
         return &s_modelColumn;
+    case FilterField::Derived::Flagged:
+        return &s_flaggedEither;
+    case FilterField::Derived::ReviewStatus:
+        return &s_reviewStatus;
+    case FilterField::Derived::ReviewFlagged:
+        return &s_reviewFlagged;
+    case FilterField::Derived::ReviewFlagReason:
+        return &s_reviewFlagReason;
+    }
     if (std::ranges::find(field.path, "[]") != field.path.end())
         return nullptr;
     const std::string name = field.name();
@@ -287,8 +328,10 @@ std::string Generator::node(const FilterNode &n, int depth)
 std::string Generator::exists(const FilterNode &n)
 {
     const FilterField &f = n.field;
+    if (f.derived == FilterField::Derived::Note)
+        return "EXISTS (SELECT 1 FROM notes WHERE notes.interaction = interactions.id)";
     if (const ColumnField *c = columnFor(f); c && c->presence)
-        return "interactions." + std::string(c->column) + " IS NOT NULL";
+        return columnSql(*c) + " IS NOT NULL";
     if (f.path.empty())
         return malformed("a field without a path");
     const auto groups = partsOf(f.path);
@@ -505,8 +548,36 @@ std::string Generator::compare(const FilterNode &n)
     if (f.type == FilterType::Time ? !times : !noTimes)
         return malformed("times compared with a field that is not the timestamp, or the "
                          "timestamp with something else");
+    // The common review filters as plain terms on indexes: `flagged` as the flagged index OR a
+    // row id list, `review == issue` as a row id list (the generic forms below compare an
+    // expression, which reads every row).
+    if (f.derived == FilterField::Derived::Flagged && std::holds_alternative<bool>(n.value) &&
+        (n.op == FilterOp::Equal || n.op == FilterOp::NotEqual)) {
+        const bool flagged = std::get<bool>(n.value) == (n.op == FilterOp::Equal);
+        return flagged ? "(interactions.flagged = 1 OR interactions.id IN "
+                         "(SELECT interaction FROM reviews WHERE flagged = 1))"
+                       : "(interactions.flagged = 0 AND interactions.id NOT IN "
+                         "(SELECT interaction FROM reviews WHERE flagged = 1))";
+    }
+    if (f.derived == FilterField::Derived::ReviewStatus && n.op == FilterOp::Equal) {
+        if (const auto *e = std::get_if<FilterEnumItem>(&n.value); e && e->index > 0)
+            return "interactions.id IN (SELECT interaction FROM reviews WHERE status = " +
+                   param(int64_t(e->index)) + ")";
+    }
+    if (f.derived == FilterField::Derived::Note) {
+        // Holds when it holds for one of the notes; != when there are notes and none is equal.
+        auto operand = [] { return std::string("notes.text"); };
+        const std::string notes = "SELECT 1 FROM notes WHERE notes.interaction = interactions.id";
+        if (n.op == FilterOp::NotEqual)
+            return "(EXISTS (" + notes + ") AND NOT EXISTS (" + notes + " AND " +
+                   scalar(operand, FilterOp::Equal, n.value, f, false) + "))";
+        return "EXISTS (" + notes + " AND " +
+               (n.op == FilterOp::In ? inSet(operand, n, false)
+                                     : scalar(operand, n.op, n.value, f, false)) +
+               ")";
+    }
     if (const ColumnField *c = columnFor(f)) {
-        const std::string column = "interactions." + std::string(c->column);
+        const std::string column = columnSql(*c);
         auto operand = [&] { return column; };
         const bool enumAsIndex = c->kind == ColumnKind::EnumIndex;
         if (c->kind == ColumnKind::TimeMs && !times)

@@ -1,5 +1,6 @@
 #include "sqlitestore.h"
 
+#include "integritychain.h"
 #include "sqlitefilter.h"
 
 #include <QAtomicInteger>
@@ -13,6 +14,9 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <cstring>
+#include <limits>
 #include <unordered_map>
 #include <zstd.h>
 
@@ -134,6 +138,56 @@ const std::vector<std::vector<const char *>> &migrations()
             R"(CREATE TRIGGER interactions_preview_gone AFTER DELETE ON interactions BEGIN
                 DELETE FROM interaction_previews WHERE id = OLD.id;
             END)",
+        },
+        {
+            // Review data, the activity log and the integrity chains (docs/integrity.md). The
+            // links of the records already stored are computed after these statements, in the
+            // same transaction (SqliteStore::extendRecordChain).
+            "ALTER TABLE interactions ADD COLUMN chain_seq INTEGER",
+            "ALTER TABLE interactions ADD COLUMN chain_link BLOB",
+            "CREATE UNIQUE INDEX interactions_chain ON interactions(chain_seq) "
+            "WHERE chain_seq IS NOT NULL",
+            // The last link of each chain ('records', 'activity'): deleting the newest records
+            // or entries breaks the match with it.
+            R"(CREATE TABLE chain_heads (
+                chain TEXT PRIMARY KEY,
+                seq INTEGER NOT NULL,
+                link BLOB NOT NULL))",
+            // What a purged record leaves behind (written by retention, a later version): its
+            // place in the chain, its digest and link, so that the chain still verifies.
+            R"(CREATE TABLE tombstones (
+                chain_seq INTEGER PRIMARY KEY,
+                interaction_id TEXT NOT NULL,
+                content_hash BLOB NOT NULL,
+                chain_link BLOB NOT NULL,
+                purged_ms INTEGER NOT NULL,
+                reason TEXT))",
+            R"(CREATE TABLE reviews (
+                interaction INTEGER PRIMARY KEY REFERENCES interactions(id) ON DELETE CASCADE,
+                status INTEGER NOT NULL DEFAULT 0,
+                flagged INTEGER NOT NULL DEFAULT 0,
+                flag_reason TEXT,
+                reviewer TEXT NOT NULL,
+                updated_ms INTEGER NOT NULL))",
+            "CREATE INDEX reviews_status ON reviews(status)",
+            "CREATE INDEX reviews_flagged ON reviews(flagged) WHERE flagged = 1",
+            R"(CREATE TABLE notes (
+                id INTEGER PRIMARY KEY,
+                interaction INTEGER NOT NULL REFERENCES interactions(id) ON DELETE CASCADE,
+                author TEXT NOT NULL,
+                created_ms INTEGER NOT NULL,
+                text TEXT NOT NULL))",
+            "CREATE INDEX notes_interaction ON notes(interaction)",
+            // `entry` is the canonical JSON that the chain hashes; ts and kind repeat two of its
+            // fields for filtering.
+            R"(CREATE TABLE activity (
+                id INTEGER PRIMARY KEY,
+                ts INTEGER NOT NULL,
+                kind TEXT NOT NULL,
+                entry TEXT NOT NULL,
+                chain_seq INTEGER NOT NULL UNIQUE,
+                chain_link BLOB NOT NULL))",
+            "CREATE INDEX activity_ts ON activity(ts)",
         },
     };
     return steps;
@@ -545,6 +599,15 @@ Result<void> SqliteStore::migrate()
                 return std::unexpected(error);
             }
         }
+        if (version + 1 == 4) { // chain the records stored before there was a chain
+            if (auto chained = extendRecordChain(); !chained) {
+                sqlite3_exec(m_handle, "ROLLBACK", nullptr, nullptr, nullptr);
+                return std::unexpected(
+                    Error{QStringLiteral("cannot upgrade the store to format 4: %1")
+                              .arg(chained.error().message),
+                          m_path});
+            }
+        }
         const std::string bump = "PRAGMA user_version = " + std::to_string(version + 1);
         if (sqlite3_exec(m_handle, bump.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK ||
             sqlite3_exec(m_handle, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
@@ -605,8 +668,9 @@ Result<WriteCounts> SqliteStore::write(std::span<const IncomingRecord> records,
     auto insert = statement(InsertInteraction, R"(INSERT INTO interactions (interaction_id, ts,
             user_id, session_id, model, prompt_tokens, completion_tokens, total_tokens, latency_ms,
             finish_reason, flagged, sensitivity, replay_of, ingested_ms, source, content_hash,
-            document, original) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
-            ?14, ?15, ?16, ?17, ?18) ON CONFLICT (interaction_id) DO NOTHING)");
+            document, original, chain_seq, chain_link) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,
+            ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
+            ON CONFLICT (interaction_id) DO NOTHING)");
     auto text =
         statement(InsertText, "INSERT INTO interactions_fts (rowid, prompt, "
                               "system_prompt, context, response) VALUES (?1, ?2, ?3, ?4, ?5)");
@@ -632,6 +696,14 @@ Result<WriteCounts> SqliteStore::write(std::span<const IncomingRecord> records,
     };
     if (sqlite3_exec(m_handle, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK)
         return std::unexpected(sqliteError(QStringLiteral("cannot write to the store")));
+    // The chain goes on from its head, read inside this write transaction: no other writer can
+    // move it meanwhile. One more SHA-256 over a 140-byte line per stored record.
+    auto head = chainHead(ChainName::Records);
+    if (!head) {
+        sqlite3_exec(m_handle, "ROLLBACK", nullptr, nullptr, nullptr);
+        return std::unexpected(head.error());
+    }
+    auto [seq, previous] = *head;
 
     for (const IncomingRecord &record : records) {
         // Records that did not come through prepare() (the collector, tests) are packed here.
@@ -667,11 +739,16 @@ Result<WriteCounts> SqliteStore::write(std::span<const IncomingRecord> records,
             sqlite3_bind_null(s, 18);
         else
             bindBlob(s, 18, original.data(), original.size());
+        const ContentHash link = chainLink(seq + 1, previous, record.decoded.hash);
+        sqlite3_bind_int64(s, 19, seq + 1);
+        bindBlob(s, 20, link.data(), link.size());
         if (sqlite3_step(s) != SQLITE_DONE)
             return failed(
                 QStringLiteral("cannot store %1").arg(QString::fromStdString(record.source)));
         if (sqlite3_changes(m_handle) == 1) {
             const qint64 rowId = sqlite3_last_insert_rowid(m_handle);
+            ++seq;
+            previous = link;
             sqlite3_stmt *t = *text;
             sqlite3_reset(t);
             sqlite3_bind_int64(t, 1, rowId);
@@ -742,6 +819,11 @@ Result<WriteCounts> SqliteStore::write(std::span<const IncomingRecord> records,
                 QStringLiteral("cannot quarantine %1").arg(QString::fromStdString(q.source)));
         ++counts.rejected;
     }
+    if (counts.stored > 0)
+        if (auto moved = setChainHead(ChainName::Records, seq, previous); !moved) {
+            sqlite3_exec(m_handle, "ROLLBACK", nullptr, nullptr, nullptr);
+            return std::unexpected(moved.error());
+        }
     if (sqlite3_exec(m_handle, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK)
         return failed(QStringLiteral("cannot commit to the store"));
     if (counts.stored > 0)
@@ -1116,15 +1198,15 @@ Result<std::vector<InteractionRow>> SqliteStore::rows(std::span<const qint64> id
     QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
     query.setForwardOnly(true);
     query.prepare(
-        QStringLiteral(
-            "SELECT i.id, i.interaction_id, i.ts, i.user_id, i.session_id, i.model, "
-            "CASE WHEN p.id IS NULL THEN json_extract(llmaudit_json(i.document), "
-            "'$.request.prompt') ELSE p.prompt END, "
-            "CASE WHEN p.id IS NULL THEN json_extract(llmaudit_json(i.document), "
-            "'$.response.content') ELSE p.response END, "
-            "i.total_tokens, i.latency_ms, i.finish_reason, i.flagged, i.sensitivity, "
-            "p.id IS NULL FROM interactions i LEFT JOIN interaction_previews p ON p.id = i.id "
-            "WHERE i.id IN (%1)")
+        QStringLiteral("SELECT i.id, i.interaction_id, i.ts, i.user_id, i.session_id, i.model, "
+                       "CASE WHEN p.id IS NULL THEN json_extract(llmaudit_json(i.document), "
+                       "'$.request.prompt') ELSE p.prompt END, "
+                       "CASE WHEN p.id IS NULL THEN json_extract(llmaudit_json(i.document), "
+                       "'$.response.content') ELSE p.response END, "
+                       "i.total_tokens, i.latency_ms, i.finish_reason, i.flagged, i.sensitivity, "
+                       "p.id IS NULL, coalesce(r.status, 0), coalesce(r.flagged, 0) "
+                       "FROM interactions i LEFT JOIN interaction_previews p ON p.id = i.id "
+                       "LEFT JOIN reviews r ON r.interaction = i.id WHERE i.id IN (%1)")
             .arg(placeholders));
     for (size_t i = 0; i < ids.size(); ++i)
         query.bindValue(static_cast<int>(i), ids[i]);
@@ -1154,6 +1236,8 @@ Result<std::vector<InteractionRow>> SqliteStore::rows(std::span<const qint64> id
         row.flagged = query.value(11).toInt() != 0;
         if (!query.isNull(12))
             row.sensitivity = static_cast<Sensitivity>(query.value(12).toInt());
+        row.reviewStatus = static_cast<ReviewStatus>(std::clamp(query.value(14).toInt(), 0, 3));
+        row.reviewFlagged = query.value(15).toInt() != 0;
         list.push_back(std::move(row));
     }
     return list;
@@ -1386,6 +1470,608 @@ Result<std::vector<std::string>> SqliteStore::replayedInRun(const std::string &r
     if (rc != SQLITE_DONE)
         return std::unexpected(sqliteError(QStringLiteral("cannot read the replay run")));
     return list;
+}
+
+// --- Review, activity and integrity chains ---------------------------------------------------
+
+namespace {
+
+// A statement prepared for one call.
+struct Statement
+{
+    sqlite3_stmt *stmt = nullptr;
+    Statement(sqlite3 *db, const std::string &sql)
+    {
+        if (sqlite3_prepare_v2(db, sql.c_str(), int(sql.size()), &stmt, nullptr) != SQLITE_OK)
+            stmt = nullptr;
+    }
+    ~Statement() { sqlite3_finalize(stmt); }
+    Statement(const Statement &) = delete;
+    Statement &operator=(const Statement &) = delete;
+    explicit operator bool() const { return stmt != nullptr; }
+    sqlite3_stmt *get() const { return stmt; }
+    void reset() const
+    {
+        sqlite3_reset(stmt);
+        sqlite3_clear_bindings(stmt);
+    }
+};
+
+ContentHash blobHash(sqlite3_stmt *stmt, int column)
+{
+    ContentHash hash{};
+    if (sqlite3_column_type(stmt, column) == SQLITE_BLOB &&
+        sqlite3_column_bytes(stmt, column) == int(hash.size()))
+        std::memcpy(hash.data(), sqlite3_column_blob(stmt, column), hash.size());
+    return hash;
+}
+
+// Runs `work` in a write transaction: all of it or nothing.
+template<class Work>
+auto inTransaction(sqlite3 *db, const Work &work) -> decltype(work())
+{
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK)
+        return fail(QStringLiteral("cannot write to the store: %1")
+                        .arg(QString::fromUtf8(sqlite3_errmsg(db))));
+    auto result = work();
+    if (!result || sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+        QString message = QString::fromUtf8(sqlite3_errmsg(db));
+        sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+        if (result)
+            return fail(QStringLiteral("cannot commit to the store: %1").arg(message));
+    }
+    return result;
+}
+
+} // namespace
+
+Result<std::pair<qint64, ContentHash>> SqliteStore::chainHead(ChainName chain)
+{
+    Statement q(m_handle, "SELECT seq, link FROM chain_heads WHERE chain = ?1");
+    if (!q)
+        return std::unexpected(sqliteError(QStringLiteral("cannot read the integrity chain")));
+    bindText(q.get(), 1, std::string(toString(chain)));
+    const int rc = sqlite3_step(q.get());
+    if (rc == SQLITE_ROW)
+        return std::pair(sqlite3_column_int64(q.get(), 0), blobHash(q.get(), 1));
+    if (rc != SQLITE_DONE)
+        return std::unexpected(sqliteError(QStringLiteral("cannot read the integrity chain")));
+    return std::pair(qint64(0), ContentHash{});
+}
+
+Result<void> SqliteStore::setChainHead(ChainName chain, qint64 seq, const ContentHash &link)
+{
+    Statement q(m_handle, "INSERT INTO chain_heads (chain, seq, link) VALUES (?1, ?2, ?3) "
+                          "ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, "
+                          "link = excluded.link");
+    if (!q)
+        return std::unexpected(sqliteError(QStringLiteral("cannot extend the integrity chain")));
+    bindText(q.get(), 1, std::string(toString(chain)));
+    sqlite3_bind_int64(q.get(), 2, seq);
+    bindBlob(q.get(), 3, link.data(), link.size());
+    if (sqlite3_step(q.get()) != SQLITE_DONE)
+        return std::unexpected(sqliteError(QStringLiteral("cannot extend the integrity chain")));
+    return {};
+}
+
+Result<void> SqliteStore::extendRecordChain()
+{
+    auto head = chainHead(ChainName::Records);
+    if (!head)
+        return std::unexpected(head.error());
+    auto [seq, previous] = *head;
+    Statement page(m_handle, "SELECT id, document FROM interactions "
+                             "WHERE chain_seq IS NULL AND id > ?1 ORDER BY id LIMIT 512");
+    Statement update(m_handle,
+                     "UPDATE interactions SET chain_seq = ?2, chain_link = ?3 WHERE id = ?1");
+    if (!page || !update)
+        return std::unexpected(sqliteError(QStringLiteral("cannot build the integrity chain")));
+    qint64 after = 0;
+    const qint64 before = seq;
+    for (;;) {
+        page.reset();
+        sqlite3_bind_int64(page.get(), 1, after);
+        std::vector<std::pair<qint64, ContentHash>> batch;
+        int rc;
+        while ((rc = sqlite3_step(page.get())) == SQLITE_ROW)
+            batch.emplace_back(sqlite3_column_int64(page.get(), 0),
+                               sha256(unpackColumn(page.get(), 1)));
+        if (rc != SQLITE_DONE)
+            return std::unexpected(sqliteError(QStringLiteral("cannot build the integrity chain")));
+        if (batch.empty())
+            break;
+        for (const auto &[id, digest] : batch) {
+            previous = chainLink(++seq, previous, digest);
+            update.reset();
+            sqlite3_bind_int64(update.get(), 1, id);
+            sqlite3_bind_int64(update.get(), 2, seq);
+            bindBlob(update.get(), 3, previous.data(), previous.size());
+            if (sqlite3_step(update.get()) != SQLITE_DONE)
+                return std::unexpected(
+                    sqliteError(QStringLiteral("cannot build the integrity chain")));
+        }
+        after = batch.back().first;
+    }
+    if (seq == before)
+        return {};
+    return setChainHead(ChainName::Records, seq, previous);
+}
+
+Result<qint64> SqliteStore::appendActivity(ActivityEntry entry)
+{
+    if (entry.timeMs == 0)
+        entry.timeMs = nowMs();
+    auto head = chainHead(ChainName::Activity);
+    if (!head)
+        return std::unexpected(head.error());
+    const std::string text = canonicalJson(entry);
+    const qint64 seq = head->first + 1;
+    const ContentHash link = chainLink(seq, head->second, chainDigest(text));
+    Statement q(m_handle, "INSERT INTO activity (ts, kind, entry, chain_seq, chain_link) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5)");
+    if (!q)
+        return std::unexpected(sqliteError(QStringLiteral("cannot log the activity")));
+    sqlite3_bind_int64(q.get(), 1, entry.timeMs);
+    bindText(q.get(), 2, std::string(toString(entry.kind)));
+    bindText(q.get(), 3, text);
+    sqlite3_bind_int64(q.get(), 4, seq);
+    bindBlob(q.get(), 5, link.data(), link.size());
+    if (sqlite3_step(q.get()) != SQLITE_DONE)
+        return std::unexpected(sqliteError(QStringLiteral("cannot log the activity")));
+    const qint64 id = sqlite3_last_insert_rowid(m_handle);
+    if (auto moved = setChainHead(ChainName::Activity, seq, link); !moved)
+        return std::unexpected(moved.error());
+    return id;
+}
+
+Result<qint64> SqliteStore::logActivity(const ActivityEntry &entry)
+{
+    if (m_access == Access::ReadOnly)
+        return fail(QStringLiteral("the store is open read-only"), m_path);
+    auto id = inTransaction(m_handle, [&] { return appendActivity(entry); });
+    if (!id)
+        return fail(id.error().message, m_path);
+    return id;
+}
+
+Result<std::vector<ActivityEntry>> SqliteStore::activity(const ActivityQuery &query)
+{
+    std::string sql = "SELECT id, entry FROM activity WHERE ts >= ?1 AND ts < ?2";
+    if (!query.kinds.empty()) {
+        sql += " AND kind IN (";
+        for (size_t i = 0; i < query.kinds.size(); ++i)
+            sql += (i ? ", ?" : "?") + std::to_string(i + 4);
+        sql += ")";
+    }
+    sql += " ORDER BY ts DESC, id DESC LIMIT ?3";
+    Statement q(m_handle, sql);
+    if (!q)
+        return std::unexpected(sqliteError(QStringLiteral("cannot read the activity log")));
+    sqlite3_bind_int64(q.get(), 1, query.fromMs.value_or(std::numeric_limits<int64_t>::min()));
+    sqlite3_bind_int64(q.get(), 2, query.untilMs.value_or(std::numeric_limits<int64_t>::max()));
+    sqlite3_bind_int64(q.get(), 3, query.limit.value_or(-1));
+    std::vector<std::string> kinds;
+    for (ActivityKind kind : query.kinds)
+        kinds.emplace_back(toString(kind));
+    for (size_t i = 0; i < kinds.size(); ++i)
+        bindText(q.get(), int(i) + 4, kinds[i]);
+    std::vector<ActivityEntry> list;
+    int rc;
+    while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
+        auto entry = activityFromJson(columnText(q.get(), 1));
+        if (!entry) { // shown, not dropped: verify() says what is wrong with it
+            entry = ActivityEntry{};
+            entry->what = "(unreadable entry: " + visible(columnText(q.get(), 1)) + ")";
+        }
+        entry->id = sqlite3_column_int64(q.get(), 0);
+        list.push_back(std::move(*entry));
+    }
+    if (rc != SQLITE_DONE)
+        return std::unexpected(sqliteError(QStringLiteral("cannot read the activity log")));
+    std::ranges::reverse(list);
+    return list;
+}
+
+Result<qint64> SqliteStore::setReview(std::span<const qint64> rowIds, const ReviewChange &change)
+{
+    if (m_access == Access::ReadOnly)
+        return fail(QStringLiteral("the store is open read-only"), m_path);
+    if (change.isEmpty())
+        return fail(QStringLiteral("nothing to change: give a status, a flag or an unflag"));
+    if (change.reviewer.empty())
+        return fail(QStringLiteral("no reviewer name given"));
+    Statement upsert(
+        m_handle,
+        "INSERT INTO reviews (interaction, status, flagged, flag_reason, reviewer, updated_ms) "
+        "SELECT id, coalesce(?2, 0), coalesce(?3, 0), CASE WHEN ?3 = 1 THEN ?4 END, ?5, ?6 "
+        "FROM interactions WHERE id = ?1 "
+        "ON CONFLICT (interaction) DO UPDATE SET status = coalesce(?2, status), "
+        "flagged = coalesce(?3, flagged), flag_reason = CASE WHEN ?3 IS NULL THEN flag_reason "
+        "WHEN ?3 = 1 THEN ?4 END, reviewer = ?5, updated_ms = ?6");
+    Statement idOf(m_handle, "SELECT interaction_id FROM interactions WHERE id = ?1");
+    if (!upsert || !idOf)
+        return std::unexpected(sqliteError(QStringLiteral("cannot change the review")));
+    const int64_t now = nowMs();
+    ActivityEntry entry;
+    entry.timeMs = now;
+    entry.actor = change.reviewer;
+    entry.kind = ActivityKind::Review;
+    std::vector<std::string> parts;
+    if (change.status)
+        parts.push_back("status " + std::string(toString(*change.status)));
+    if (change.flag)
+        parts.push_back(change.flag->empty() ? std::string("flagged") : "flagged: " + *change.flag);
+    else if (change.unflag)
+        parts.push_back("unflagged");
+    for (const auto &part : parts)
+        entry.what += (entry.what.empty() ? "" : "; ") + part;
+    QList<qint64> changed;
+    auto result = inTransaction(m_handle, [&]() -> Result<qint64> {
+        for (qint64 rowId : rowIds) {
+            upsert.reset();
+            sqlite3_bind_int64(upsert.get(), 1, rowId);
+            if (change.status)
+                sqlite3_bind_int(upsert.get(), 2, static_cast<int>(*change.status));
+            if (change.flag || change.unflag)
+                sqlite3_bind_int(upsert.get(), 3, change.flag ? 1 : 0);
+            if (change.flag)
+                bindText(upsert.get(), 4, *change.flag);
+            bindText(upsert.get(), 5, change.reviewer);
+            sqlite3_bind_int64(upsert.get(), 6, now);
+            if (sqlite3_step(upsert.get()) != SQLITE_DONE)
+                return std::unexpected(sqliteError(QStringLiteral("cannot change the review")));
+            if (sqlite3_changes(m_handle) == 0)
+                continue; // no such interaction
+            idOf.reset();
+            sqlite3_bind_int64(idOf.get(), 1, rowId);
+            if (sqlite3_step(idOf.get()) == SQLITE_ROW)
+                entry.interactionIds.push_back(columnText(idOf.get(), 0));
+            changed.push_back(rowId);
+        }
+        entry.count = changed.size();
+        if (changed.isEmpty())
+            return qint64(0);
+        if (auto logged = appendActivity(entry); !logged)
+            return std::unexpected(logged.error());
+        return qint64(changed.size());
+    });
+    if (result && !changed.isEmpty())
+        Q_EMIT reviewChanged(changed);
+    return result;
+}
+
+Result<qint64> SqliteStore::addNote(std::span<const qint64> rowIds, const std::string &author,
+                                    const std::string &text)
+{
+    if (m_access == Access::ReadOnly)
+        return fail(QStringLiteral("the store is open read-only"), m_path);
+    if (author.empty())
+        return fail(QStringLiteral("no author given for the note"));
+    if (QString::fromStdString(text).trimmed().isEmpty())
+        return fail(QStringLiteral("the note is empty"));
+    Statement insert(m_handle, "INSERT INTO notes (interaction, author, created_ms, text) "
+                               "SELECT id, ?2, ?3, ?4 FROM interactions WHERE id = ?1");
+    Statement idOf(m_handle, "SELECT interaction_id FROM interactions WHERE id = ?1");
+    if (!insert || !idOf)
+        return std::unexpected(sqliteError(QStringLiteral("cannot add the note")));
+    const int64_t now = nowMs();
+    ActivityEntry entry;
+    entry.timeMs = now;
+    entry.actor = author;
+    entry.kind = ActivityKind::Review;
+    entry.what = "note: " + text;
+    QList<qint64> changed;
+    auto result = inTransaction(m_handle, [&]() -> Result<qint64> {
+        for (qint64 rowId : rowIds) {
+            insert.reset();
+            sqlite3_bind_int64(insert.get(), 1, rowId);
+            bindText(insert.get(), 2, author);
+            sqlite3_bind_int64(insert.get(), 3, now);
+            bindText(insert.get(), 4, text);
+            if (sqlite3_step(insert.get()) != SQLITE_DONE)
+                return std::unexpected(sqliteError(QStringLiteral("cannot add the note")));
+            if (sqlite3_changes(m_handle) == 0)
+                continue;
+            idOf.reset();
+            sqlite3_bind_int64(idOf.get(), 1, rowId);
+            if (sqlite3_step(idOf.get()) == SQLITE_ROW)
+                entry.interactionIds.push_back(columnText(idOf.get(), 0));
+            changed.push_back(rowId);
+        }
+        entry.count = changed.size();
+        if (changed.isEmpty())
+            return qint64(0);
+        if (auto logged = appendActivity(entry); !logged)
+            return std::unexpected(logged.error());
+        return qint64(changed.size());
+    });
+    if (result && !changed.isEmpty())
+        Q_EMIT reviewChanged(changed);
+    return result;
+}
+
+Result<ReviewState> SqliteStore::reviewOf(qint64 rowId)
+{
+    Statement q(m_handle, "SELECT status, flagged, flag_reason, reviewer, updated_ms FROM reviews "
+                          "WHERE interaction = ?1");
+    if (!q)
+        return std::unexpected(sqliteError(QStringLiteral("cannot read the review")));
+    sqlite3_bind_int64(q.get(), 1, rowId);
+    ReviewState state;
+    const int rc = sqlite3_step(q.get());
+    if (rc == SQLITE_ROW) {
+        state.status = static_cast<ReviewStatus>(std::clamp(sqlite3_column_int(q.get(), 0), 0, 3));
+        state.flagged = sqlite3_column_int(q.get(), 1) != 0;
+        state.flagReason = columnText(q.get(), 2);
+        state.reviewer = columnText(q.get(), 3);
+        state.updatedMs = sqlite3_column_int64(q.get(), 4);
+    } else if (rc != SQLITE_DONE) {
+        return std::unexpected(sqliteError(QStringLiteral("cannot read the review")));
+    }
+    return state;
+}
+
+Result<std::vector<ReviewNote>> SqliteStore::notes(qint64 rowId)
+{
+    Statement q(m_handle, "SELECT id, author, created_ms, text FROM notes WHERE interaction = ?1 "
+                          "ORDER BY created_ms, id");
+    if (!q)
+        return std::unexpected(sqliteError(QStringLiteral("cannot read the notes")));
+    sqlite3_bind_int64(q.get(), 1, rowId);
+    std::vector<ReviewNote> list;
+    int rc;
+    while ((rc = sqlite3_step(q.get())) == SQLITE_ROW)
+        list.push_back({sqlite3_column_int64(q.get(), 0), columnText(q.get(), 1),
+                        sqlite3_column_int64(q.get(), 2), columnText(q.get(), 3)});
+    if (rc != SQLITE_DONE)
+        return std::unexpected(sqliteError(QStringLiteral("cannot read the notes")));
+    return list;
+}
+
+Result<VerifyReport> SqliteStore::verify(const std::function<bool(qint64, qint64)> &progress)
+{
+    // One read transaction: both chains and their heads as of one moment.
+    if (sqlite3_exec(m_handle, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK)
+        return std::unexpected(sqliteError(QStringLiteral("cannot verify the store")));
+    VerifyReport report;
+    auto records = verifyRecords(report, progress);
+    Result<std::optional<ChainProblem>> activity = std::optional<ChainProblem>();
+    if (records && !*records)
+        activity = verifyActivity(report);
+    sqlite3_exec(m_handle, "COMMIT", nullptr, nullptr, nullptr);
+    if (!records)
+        return std::unexpected(records.error());
+    if (!activity)
+        return std::unexpected(activity.error());
+    report.problem = *records ? *records : *activity;
+    return report;
+}
+
+Result<std::optional<ChainProblem>>
+SqliteStore::verifyRecords(VerifyReport &report,
+                           const std::function<bool(qint64, qint64)> &progress)
+{
+    using Kind = ChainProblem::Kind;
+    auto problem = [](Kind kind, qint64 position, qint64 rowId, std::string interactionId,
+                      std::string detail) {
+        return std::optional<ChainProblem>(ChainProblem{ChainName::Records, kind, position, rowId,
+                                                        std::move(interactionId),
+                                                        std::move(detail)});
+    };
+    auto head = chainHead(ChainName::Records);
+    if (!head)
+        return std::unexpected(head.error());
+    const auto [headSeq, headLink] = *head;
+
+    qint64 total = 0;
+    {
+        Statement count(m_handle, "SELECT count(*) FROM interactions");
+        if (!count || sqlite3_step(count.get()) != SQLITE_ROW)
+            return std::unexpected(sqliteError(QStringLiteral("cannot verify the store")));
+        total = sqlite3_column_int64(count.get(), 0);
+    }
+    // Tombstones are few: all of them, merged into the walk by position.
+    struct Tombstone
+    {
+        qint64 seq;
+        std::string interactionId;
+        ContentHash digest;
+        ContentHash link;
+    };
+    std::vector<Tombstone> tombstones;
+    {
+        Statement q(m_handle, "SELECT chain_seq, interaction_id, content_hash, chain_link "
+                              "FROM tombstones ORDER BY chain_seq");
+        if (!q)
+            return std::unexpected(sqliteError(QStringLiteral("cannot verify the store")));
+        while (sqlite3_step(q.get()) == SQLITE_ROW)
+            tombstones.push_back({sqlite3_column_int64(q.get(), 0), columnText(q.get(), 1),
+                                  blobHash(q.get(), 2), blobHash(q.get(), 3)});
+    }
+
+    qint64 expected = 1;
+    ContentHash previous{};
+    // One position of the chain: a live record or a tombstone. Checks the link.
+    auto check = [&](qint64 seq, qint64 rowId, const std::string &interactionId,
+                     const ContentHash &digest, const ContentHash &link,
+                     const std::optional<ContentHash> &storedHash,
+                     bool unreadable) -> std::optional<ChainProblem> {
+        if (seq > headSeq)
+            return problem(Kind::Inserted, seq, rowId, interactionId,
+                           "link " + std::to_string(seq) +
+                               " lies beyond the chain head the store recorded (link " +
+                               std::to_string(headSeq) + "): a record added behind its back");
+        if (seq > expected)
+            return problem(Kind::Missing, expected, 0, {},
+                           seq == expected + 1 ? "link " + std::to_string(expected) +
+                                                     " is missing: the record stored before " +
+                                                     interactionId + " was deleted"
+                                               : "links " + std::to_string(expected) + " to " +
+                                                     std::to_string(seq - 1) +
+                                                     " are missing: the records stored before " +
+                                                     interactionId + " were deleted");
+        if (seq < expected)
+            return problem(Kind::Inserted, seq, rowId, interactionId,
+                           "a second item claims link " + std::to_string(seq));
+        if (chainLink(seq, previous, digest) != link) {
+            if (unreadable)
+                return problem(Kind::Changed, seq, rowId, interactionId,
+                               "the stored document cannot be read (damaged or replaced)");
+            if (storedHash && chainLink(seq, previous, *storedHash) == link)
+                return problem(Kind::Changed, seq, rowId, interactionId,
+                               "the document was changed after it was stored: its SHA-256 is " +
+                                   toHex(digest) + ", the chain committed to " +
+                                   toHex(*storedHash));
+            return problem(Kind::Changed, seq, rowId, interactionId,
+                           "the link does not follow from link " + std::to_string(seq - 1) +
+                               " and this record (its document, digest or link was altered)");
+        }
+        previous = link;
+        ++expected;
+        return std::nullopt;
+    };
+
+    Statement page(m_handle, "SELECT chain_seq, id, interaction_id, content_hash, chain_link, "
+                             "document FROM interactions WHERE chain_seq > ?1 "
+                             "ORDER BY chain_seq LIMIT 256");
+    if (!page)
+        return std::unexpected(sqliteError(QStringLiteral("cannot verify the store")));
+    size_t nextTombstone = 0;
+    auto tombstonesBefore = [&](qint64 seq) -> std::optional<ChainProblem> {
+        for (; nextTombstone < tombstones.size() && tombstones[nextTombstone].seq < seq;
+             ++nextTombstone) {
+            const Tombstone &t = tombstones[nextTombstone];
+            if (auto p = check(t.seq, 0, t.interactionId, t.digest, t.link, std::nullopt, false)) {
+                p->detail += " (a purged record's tombstone)";
+                return p;
+            }
+        }
+        return std::nullopt;
+    };
+    qint64 after = 0;
+    qint64 done = 0;
+    for (;;) {
+        page.reset();
+        sqlite3_bind_int64(page.get(), 1, after);
+        int rc;
+        int rows = 0;
+        while ((rc = sqlite3_step(page.get())) == SQLITE_ROW) {
+            ++rows;
+            sqlite3_stmt *s = page.get();
+            const qint64 seq = sqlite3_column_int64(s, 0);
+            after = seq;
+            if (auto p = tombstonesBefore(seq))
+                return p;
+            std::optional<std::string> document;
+            if (sqlite3_column_type(s, 5) == SQLITE_BLOB)
+                document = unpack(sqlite3_column_blob(s, 5), size_t(sqlite3_column_bytes(s, 5)));
+            else
+                document = columnText(s, 5);
+            // OpenSSL's SHA-256 for the documents (the bulk of the bytes), as import does.
+            const ContentHash digest = document ? sha256(*document) : ContentHash{};
+            if (auto p = check(seq, sqlite3_column_int64(s, 1), columnText(s, 2), digest,
+                               blobHash(s, 4), blobHash(s, 3), !document))
+                return p;
+            ++done;
+        }
+        if (rc != SQLITE_DONE)
+            return std::unexpected(sqliteError(QStringLiteral("cannot verify the store")));
+        if (rows == 0)
+            break;
+        if (progress && !progress(done, total))
+            return fail(QStringLiteral("verification cancelled"));
+    }
+    if (auto p = tombstonesBefore(std::numeric_limits<qint64>::max()))
+        return p;
+    if (expected - 1 < headSeq)
+        return problem(
+            Kind::Missing, expected, 0, {},
+            expected == headSeq
+                ? "link " + std::to_string(expected) + " is missing: the newest record was deleted"
+                : "links " + std::to_string(expected) + " to " + std::to_string(headSeq) +
+                      " are missing: the newest records were deleted");
+    if (previous != headLink)
+        return problem(Kind::Changed, headSeq, 0, {},
+                       "the chain head the store recorded does not match the last link");
+    {
+        Statement q(m_handle, "SELECT id, interaction_id FROM interactions "
+                              "WHERE chain_seq IS NULL OR chain_link IS NULL ORDER BY id LIMIT 1");
+        if (!q)
+            return std::unexpected(sqliteError(QStringLiteral("cannot verify the store")));
+        if (sqlite3_step(q.get()) == SQLITE_ROW)
+            return problem(Kind::Inserted, 0, sqlite3_column_int64(q.get(), 0),
+                           columnText(q.get(), 1),
+                           "the record " + columnText(q.get(), 1) +
+                               " is not in the chain: it was added behind the store's back");
+    }
+    report.records = {headSeq, headSeq ? toHex(headLink) : std::string()};
+    if (progress)
+        progress(total, total);
+    return std::optional<ChainProblem>();
+}
+
+Result<std::optional<ChainProblem>> SqliteStore::verifyActivity(VerifyReport &report)
+{
+    using Kind = ChainProblem::Kind;
+    auto problem = [](Kind kind, qint64 position, qint64 id, std::string detail) {
+        return std::optional<ChainProblem>(
+            ChainProblem{ChainName::Activity, kind, position, id, {}, std::move(detail)});
+    };
+    auto head = chainHead(ChainName::Activity);
+    if (!head)
+        return std::unexpected(head.error());
+    const auto [headSeq, headLink] = *head;
+    Statement q(
+        m_handle,
+        "SELECT chain_seq, id, ts, kind, entry, chain_link FROM activity ORDER BY chain_seq");
+    if (!q)
+        return std::unexpected(sqliteError(QStringLiteral("cannot verify the activity log")));
+    qint64 expected = 1;
+    ContentHash previous{};
+    int rc;
+    while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
+        sqlite3_stmt *s = q.get();
+        const qint64 seq = sqlite3_column_int64(s, 0);
+        const qint64 id = sqlite3_column_int64(s, 1);
+        const std::string text = columnText(s, 4);
+        const std::string at = "entry " + std::to_string(id);
+        if (seq > headSeq)
+            return problem(Kind::Inserted, seq, id,
+                           at + " (link " + std::to_string(seq) +
+                               ") lies beyond the chain head the store recorded (link " +
+                               std::to_string(headSeq) + ")");
+        if (seq > expected)
+            return problem(Kind::Missing, expected, 0,
+                           "activity links " + std::to_string(expected) + " to " +
+                               std::to_string(seq - 1) + " are missing (entries deleted)");
+        if (chainLink(seq, previous, chainDigest(text)) != blobHash(s, 5))
+            return problem(Kind::Changed, seq, id,
+                           at + " does not match its link (the entry or its link was altered)");
+        const auto entry = activityFromJson(text);
+        if (!entry || entry->timeMs != sqlite3_column_int64(s, 2) ||
+            toString(entry->kind) != columnText(s, 3))
+            return problem(Kind::Changed, seq, id,
+                           at + ": its time or kind column was altered (the entry says " +
+                               (entry ? QDateTime::fromMSecsSinceEpoch(entry->timeMs, Qt::UTC)
+                                                .toString(Qt::ISODateWithMs)
+                                                .toStdString() +
+                                            " " + std::string(toString(entry->kind))
+                                      : std::string("nothing readable")) +
+                               ")");
+        previous = blobHash(s, 5);
+        ++expected;
+    }
+    if (rc != SQLITE_DONE)
+        return std::unexpected(sqliteError(QStringLiteral("cannot verify the activity log")));
+    if (expected - 1 < headSeq)
+        return problem(Kind::Missing, expected, 0,
+                       "activity links " + std::to_string(expected) + " to " +
+                           std::to_string(headSeq) + " are missing (the newest entries deleted)");
+    if (previous != headLink)
+        return problem(Kind::Changed, headSeq, 0,
+                       "the activity chain head the store recorded does not match the last link");
+    report.activity = {headSeq, headSeq ? toHex(headLink) : std::string()};
+    return std::optional<ChainProblem>();
 }
 
 } // namespace llmaudit

@@ -16,7 +16,7 @@ class SqliteStore final : public Store
     Q_OBJECT
 
 public:
-    static constexpr int SchemaVersion = 3;
+    static constexpr int SchemaVersion = 4;
 
     static Result<std::unique_ptr<SqliteStore>> open(const QString &path, Access access);
     ~SqliteStore() override;
@@ -63,8 +63,27 @@ public:
                                                      int limit) override;
     Result<std::vector<std::string>> replayedInRun(const std::string &runId) override;
 
+    Result<qint64> setReview(std::span<const qint64> rowIds, const ReviewChange &change) override;
+    Result<qint64> addNote(std::span<const qint64> rowIds, const std::string &author,
+                           const std::string &text) override;
+    Result<ReviewState> reviewOf(qint64 rowId) override;
+    Result<std::vector<ReviewNote>> notes(qint64 rowId) override;
+    Result<qint64> logActivity(const ActivityEntry &entry) override;
+    Result<std::vector<ActivityEntry>> activity(const ActivityQuery &query) override;
+    Result<VerifyReport> verify(const std::function<bool(qint64, qint64)> &progress = {}) override;
+
 private:
     struct Query;
+    // The last position and link of a chain ({0, zeros} when empty), and moving it.
+    Result<std::pair<qint64, ContentHash>> chainHead(ChainName chain);
+    Result<void> setChainHead(ChainName chain, qint64 seq, const ContentHash &link);
+    // Links the interactions without a link, in ingest order (the migration to format 4).
+    Result<void> extendRecordChain();
+    // Appends to the activity chain; the caller holds a write transaction.
+    Result<qint64> appendActivity(ActivityEntry entry);
+    Result<std::optional<ChainProblem>>
+    verifyRecords(VerifyReport &report, const std::function<bool(qint64, qint64)> &progress);
+    Result<std::optional<ChainProblem>> verifyActivity(VerifyReport &report);
     Result<Query> filtered(const std::string &head, const FilterExpr &filter,
                            const std::string &tail = {});
     Result<void> forEachInIngestOrder(const std::function<bool(const StoredInteraction &)> &visit);

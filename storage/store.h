@@ -71,6 +71,131 @@ struct StoredInteraction
     int64_t ingestedMs = 0;
 };
 
+// --- Review ---------------------------------------------------------------------------------
+//
+// Review data is the reviewers', kept beside the records (never inside their documents, which
+// stay as logged): a status, a flag with a reason, and notes. The record's own
+// evaluation.flagged (from the log) and a reviewer's flag are separate; the filter `flagged`
+// matches either (docs/filter-language.md).
+
+enum class ReviewStatus { Unreviewed = 0, Approved = 1, Issue = 2, Escalated = 3 };
+
+// "unreviewed", "approved", "issue", "escalated".
+std::string_view toString(ReviewStatus status);
+std::optional<ReviewStatus> reviewStatusFromString(std::string_view text);
+
+// The review state of one interaction; all defaults when nobody reviewed it.
+struct ReviewState
+{
+    ReviewStatus status = ReviewStatus::Unreviewed;
+    bool flagged = false;   // flagged by a reviewer
+    std::string flagReason; // why (empty when not flagged)
+    std::string reviewer;   // who changed the state last
+    int64_t updatedMs = 0;  // when; 0 when never reviewed
+};
+
+// A change to the review state of some interactions: what is unset stays as it was.
+struct ReviewChange
+{
+    std::optional<ReviewStatus> status;
+    std::optional<std::string> flag; // flag with this reason (may be empty)
+    bool unflag = false;             // remove a reviewer's flag (ignored when `flag` is set)
+    std::string reviewer;            // who makes the change (required)
+
+    bool isEmpty() const { return !status && !flag && !unflag; }
+};
+
+struct ReviewNote
+{
+    qint64 id = 0;
+    std::string author;
+    int64_t timeMs = 0;
+    std::string text;
+};
+
+// --- Activity log ----------------------------------------------------------------------------
+//
+// Who did what to which records, appended (never edited) and chained like the records (see
+// verify()). Review changes and notes are logged by the store itself, in the same transaction
+// as the change; imports by the Importer; exports, replays, reports and verifications by their
+// callers through logActivity().
+
+enum class ActivityKind { Import, Export, Replay, Review, Purge, Report, Verify };
+
+// "import", "export", "replay", "review", "purge", "report", "verify".
+std::string_view toString(ActivityKind kind);
+std::optional<ActivityKind> activityKindFromString(std::string_view text);
+
+struct ActivityEntry
+{
+    qint64 id = 0;      // set by the store
+    int64_t timeMs = 0; // set by the store when 0
+    std::string actor;  // who: the reviewer's name from settings, or the OS user
+    ActivityKind kind = ActivityKind::Review;
+    std::string what; // one line: what was done ("status issue, flagged: leaks an e-mail")
+    // On which records: their interaction_ids, or the filter that chose them, and how many.
+    std::vector<std::string> interactionIds;
+    std::string filter;
+    std::optional<qint64> count;
+};
+
+// Which entries activity() lists: time in [fromMs, untilMs), kinds (all when empty), the newest
+// `limit` of them.
+struct ActivityQuery
+{
+    std::optional<int64_t> fromMs;
+    std::optional<int64_t> untilMs;
+    std::vector<ActivityKind> kinds;
+    std::optional<qint64> limit;
+};
+
+// The entry as it is stored and hashed: compact JSON, keys sorted.
+std::string canonicalJson(const ActivityEntry &entry);
+// The entry read back from canonicalJson(); nullopt when the text is not one.
+std::optional<ActivityEntry> activityFromJson(std::string_view text);
+
+// --- Integrity chain -------------------------------------------------------------------------
+//
+// Two hash chains, one over the records in ingest order and one over the activity log
+// (docs/integrity.md): link n = SHA-256 of the ASCII line "n PREV DIGEST\n", PREV the hex of
+// link n - 1 (64 zeros for the first), DIGEST the hex SHA-256 of the record's stored document
+// (or of the activity entry's canonical JSON).
+
+enum class ChainName { Records, Activity };
+
+struct ChainProblem
+{
+    enum class Kind {
+        Changed,  // the data no longer matches its link (edited document, link or order)
+        Missing,  // links are gone (records or entries deleted)
+        Inserted, // data the store did not chain (added behind its back)
+    };
+    ChainName chain = ChainName::Records;
+    Kind kind = Kind::Changed;
+    qint64 position = 0;       // the chain position (link number) where it breaks
+    qint64 rowId = 0;          // the interaction's row id (or the activity entry's id), 0 if none
+    std::string interactionId; // for records, when known
+    std::string detail;        // what is wrong, in words
+};
+
+struct ChainHead
+{
+    qint64 length = 0;
+    std::string link; // hex; empty for an empty chain
+};
+
+struct VerifyReport
+{
+    ChainHead records;
+    ChainHead activity;
+    std::optional<ChainProblem> problem; // the first broken link; none: the store verifies
+
+    bool ok() const { return !problem; }
+};
+
+std::string_view toString(ChainProblem::Kind kind); // "changed", "missing", "inserted"
+std::string_view toString(ChainName chain);         // "records", "activity"
+
 // The columns the table shows for one interaction.
 struct InteractionRow
 {
@@ -85,8 +210,10 @@ struct InteractionRow
     std::optional<int64_t> totalTokens;
     std::optional<int64_t> latencyMs;
     std::string finishReason;
-    bool flagged = false;
+    bool flagged = false; // the record's evaluation.flagged
     std::optional<Sensitivity> sensitivity;
+    ReviewStatus reviewStatus = ReviewStatus::Unreviewed;
+    bool reviewFlagged = false; // a reviewer's flag
 };
 
 // Figures for the dashboard and report summaries.
@@ -282,7 +409,38 @@ public:
     // replay.run_id of batch and session replays), for resuming a stopped run.
     virtual Result<std::vector<std::string>> replayedInRun(const std::string &runId) = 0;
 
+    // --- Review, activity and integrity (see the types above) ---
+
+    // Applies a change to the interactions with these row ids, logging one Review activity for
+    // them in the same transaction. Returns how many interactions exist among the ids (unknown
+    // ids are skipped). An empty change or reviewer is refused.
+    virtual Result<qint64> setReview(std::span<const qint64> rowIds,
+                                     const ReviewChange &change) = 0;
+    // Adds the same note to each of these interactions (and logs it). Returns how many.
+    virtual Result<qint64> addNote(std::span<const qint64> rowIds, const std::string &author,
+                                   const std::string &text) = 0;
+    // The review state of one interaction (defaults when never reviewed or no such row).
+    virtual Result<ReviewState> reviewOf(qint64 rowId) = 0;
+    // Its notes, oldest first.
+    virtual Result<std::vector<ReviewNote>> notes(qint64 rowId) = 0;
+
+    // Appends an entry to the activity log; returns its id.
+    virtual Result<qint64> logActivity(const ActivityEntry &entry) = 0;
+    // Entries in time order (oldest first; with a limit, the newest `limit`).
+    virtual Result<std::vector<ActivityEntry>> activity(const ActivityQuery &query) = 0;
+
+    // Checks both chains from their start: OK with the heads, or the first broken link. The
+    // progress callback gets (records checked, records in all) now and then; it returns false
+    // to stop (the result is then an error).
+    virtual Result<VerifyReport>
+    verify(const std::function<bool(qint64, qint64)> &progress = {}) = 0;
+
+    // The name an activity is recorded under when nobody configured one: the OS user.
+    static std::string osUserName();
+
 Q_SIGNALS:
+    // Emitted after review data changed (in the writing thread), with the row ids.
+    void reviewChanged(const QList<qint64> &rowIds);
     // Emitted after a write that stored something, in the writing thread.
     void interactionsAdded(qint64 count);
 

@@ -240,6 +240,8 @@ void DetailPane::showMessage(const QString &text)
 {
     m_document = json();
     m_stored = {};
+    m_review.reset();
+    m_notes.clear();
     m_title->setText(text);
     m_subtitle->clear();
     m_timing->hide();
@@ -248,8 +250,22 @@ void DetailPane::showMessage(const QString &text)
     m_copyButton->setEnabled(false);
 }
 
+void DetailPane::setReview(qint64 rowId, const ReviewState &state,
+                           const std::vector<ReviewNote> &notes)
+{
+    if (rowId != m_stored.rowId || m_stored.document.empty())
+        return;
+    m_review = state;
+    m_notes = notes;
+    render();
+}
+
 void DetailPane::setInteraction(const StoredInteraction &interaction)
 {
+    if (interaction.rowId != m_stored.rowId) {
+        m_review.reset();
+        m_notes.clear();
+    }
     m_stored = interaction;
     m_document = json::parse(interaction.document, nullptr, false);
     m_copyButton->setEnabled(true);
@@ -346,6 +362,25 @@ void DetailPane::render()
     m_timing->setSegments(std::move(segments), total);
 
     RichTextWriter w(m_overview->document());
+    if (m_review && (m_review->updatedMs != 0 || !m_notes.empty())) {
+        auto time = [](int64_t ms) {
+            return QDateTime::fromMSecsSinceEpoch(ms).toString(u"yyyy-MM-dd HH:mm"_qs);
+        };
+        w.heading(tr("Review"));
+        w.field(tr("Status"), QString::fromUtf8(toString(m_review->status)));
+        if (m_review->flagged)
+            w.field(tr("Flagged by the reviewer"),
+                    m_review->flagReason.empty() ? tr("(no reason given)")
+                                                 : QString::fromStdString(m_review->flagReason));
+        if (m_review->updatedMs != 0)
+            w.field(tr("Last change"), tr("%1, %2").arg(QString::fromStdString(m_review->reviewer),
+                                                        time(m_review->updatedMs)));
+        for (const ReviewNote &note : m_notes) {
+            w.label(
+                tr("Note by %1, %2").arg(QString::fromStdString(note.author), time(note.timeMs)));
+            w.box(QString::fromStdString(note.text));
+        }
+    }
     w.heading(tr("Request"));
     if (request.contains("system_prompt")) {
         w.label(tr("System prompt"));

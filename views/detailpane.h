@@ -28,6 +28,9 @@ public:
     // Shows a stored interaction; a document that is not valid JSON is shown raw.
     void setInteraction(const StoredInteraction &interaction);
     void showMessage(const QString &text); // instead of an interaction ("No selection", errors)
+    // The review state and notes of the interaction shown (ignored for another row id).
+    void setReview(qint64 rowId, const ReviewState &state, const std::vector<ReviewNote> &notes);
+    qint64 rowId() const { return m_stored.rowId; }
 
     bool rendersMarkdown() const { return m_markdown; }
     void setRendersMarkdown(bool on);
@@ -49,6 +52,8 @@ private:
 
     nlohmann::json m_document;
     StoredInteraction m_stored;
+    std::optional<ReviewState> m_review; // of m_stored, once it has arrived
+    std::vector<ReviewNote> m_notes;
     bool m_markdown = true;
     QLabel *m_title = nullptr;
     QLabel *m_subtitle = nullptr;

@@ -12,6 +12,7 @@
 #include "privacydialog.h"
 #include "replaypanel.h"
 #include "reportdialog.h"
+#include "reviewactions.h"
 #include "sessionlistmodel.h"
 #include "storereader.h"
 
@@ -383,6 +384,11 @@ void MainWindow::createActions()
     QAction *dashboard = view->addAction(tr("Das&hboard"), this, &MainWindow::showDashboardTab);
     dashboard->setShortcut(QKeySequence(tr("Ctrl+2")));
 
+    m_review = new ReviewActions(this, m_table, m_detail);
+    menuBar()->addMenu(m_review->reviewMenu());
+    QMenu *tools = menuBar()->addMenu(tr("&Tools"));
+    tools->addActions({m_review->activityAction(), m_review->verifyAction()});
+
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About"), this, [this] {
         QMessageBox::about(this, tr("About LLM Audit Workbench"),
@@ -413,12 +419,13 @@ void MainWindow::openStore(const QString &path, const QStringList &seedFiles)
     m_replay->setStorePath(path);
     m_collector->setStorePath(path);
     m_table->setModel(m_model);
+    m_review->setStore(path, m_model);
     auto *header = m_table->horizontalHeader();
     m_headerRestored =
         header->restoreState(QSettings().value(QStringLiteral("table/header")).toByteArray());
     if (!m_headerRestored) {
         // Fits 1440 px; the prompt and response take what is left.
-        const int widths[] = {140, 64, 120, 150, 330, 280, 64, 76, 56, 56, 96};
+        const int widths[] = {140, 64, 120, 150, 330, 280, 64, 76, 56, 56, 96, 80};
         for (int c = 0; c < InteractionTableModel::ColumnCount; ++c)
             header->resizeSection(c, widths[c]);
         m_headerRestored = true;
@@ -457,6 +464,7 @@ void MainWindow::openStore(const QString &path, const QStringList &seedFiles)
                     return;
                 }
                 m_detail->setInteraction(*item);
+                m_review->showReviewOf(rowId);
                 m_replay->setInteraction(*item);
                 Q_EMIT interactionShown(rowId);
             });

@@ -31,6 +31,7 @@ class DetailPane;
 class ImportJob;
 class InteractionTableModel;
 class ReplayPanel;
+class ReviewActions;
 class SessionListModel;
 class StoreReader;
 struct ImportReport;
@@ -58,6 +59,7 @@ public:
     void showDashboardTab(); // brings the dashboard forward
 
     ReplayPanel *replayPanel() const { return m_replay; }
+    ReviewActions *review() const { return m_review; }
     QTableView *sessionList() const { return m_sessionList; }
     QLineEdit *sessionSearch() const { return m_sessionSearch; }
 
@@ -123,6 +125,7 @@ private:
     FilterExpr m_filter;
     quint64 m_compareGeneration = 0;
     ReplayPanel *m_replay = nullptr;
+    ReviewActions *m_review = nullptr;
     SessionListModel *m_sessions = nullptr;
     QSortFilterProxyModel *m_sessionFilter = nullptr;
     QTableView *m_sessionList = nullptr;

@@ -76,25 +76,29 @@ private Q_SLOTS:
         row("model not in {\"gpt-4o\"}", "not model in {\"gpt-4o\"}");
         row("latency in {100..500 1000}", "metrics.latency_ms in {100..500 1000}");
         row("evaluation.flagged", "evaluation.flagged == true");
-        row("flagged", "evaluation.flagged == true");
-        row("!flagged", "not evaluation.flagged == true");
-        row("flagged == false", "evaluation.flagged == false");
+        row("flagged", "flagged == true");
+        row("!flagged", "not flagged == true");
+        row("flagged == false", "flagged == false");
+        row("review == issue", "review == issue");
+        row("review.status in {issue escalated}", "review in {issue escalated}");
+        row("review.flagged", "review.flagged == true");
+        row("has note", "has note");
+        row("notes contains \"legal\"", "note contains \"legal\"");
         row("sensitivity >= confidential", "security.sensitivity_level >= confidential");
         row("sensitivity == \"Restricted\"", "security.sensitivity_level == restricted");
         row("sensitivity in {public..internal}",
             "security.sensitivity_level in {public..internal}");
         row("user == \"a\" or user == \"b\" and flagged",
-            "(user_id == \"a\" or (user_id == \"b\" and evaluation.flagged == true))");
+            "(user_id == \"a\" or (user_id == \"b\" and flagged == true))");
         row("(user == \"a\" or user == \"b\") and flagged",
-            "((user_id == \"a\" or user_id == \"b\") and evaluation.flagged == true)");
-        row("not user == \"a\" and flagged",
-            "(not user_id == \"a\" and evaluation.flagged == true)");
+            "((user_id == \"a\" or user_id == \"b\") and flagged == true)");
+        row("not user == \"a\" and flagged", "(not user_id == \"a\" and flagged == true)");
         row("user == \"a\" || user == \"b\" && !flagged",
-            "(user_id == \"a\" or (user_id == \"b\" and not evaluation.flagged == true))");
+            "(user_id == \"a\" or (user_id == \"b\" and not flagged == true))");
         row("user == \"a\" or (user == \"b\" or user == \"c\")",
             "(user_id == \"a\" or user_id == \"b\" or user_id == \"c\")");
-        row("(((flagged)))", "evaluation.flagged == true");
-        row("not not flagged", "not not evaluation.flagged == true");
+        row("(((flagged)))", "flagged == true");
+        row("not not flagged", "not not flagged == true");
         row("timestamp >= \"2026-01-05\"", "timestamp >= \"2026-01-05\"");
         row("ts > now - 24h", "timestamp > now - 1d");
         row("time < now", "timestamp < now");
@@ -194,7 +198,7 @@ private Q_SLOTS:
         row("prompt matches 5", 15, "expected a regular expression in quotes");
         row("prompt contains 5", 16, "expected text in quotes after 'contains'");
         row("latency contains \"5\"", 8, "'contains' applies to text");
-        row("review == \"open\"", 0, "reserved");
+        row("review == \"open\"", 10, "expected one of unreviewed, approved, issue, escalated");
         row("evaluation > 1", 11, "is an object");
         row("context == \"x\"", 8, "compare one of its fields (context.source");
         row("text contains \"x\"", 5, "text is the full-text search");
@@ -331,7 +335,10 @@ private Q_SLOTS:
         QCOMPARE(filterOperators(*find("text")), QStringList{u"~"_qs});
         QVERIFY(filterOperators(*latency).contains(u">="_qs));
         QVERIFY(!filterOperators(*find("evaluation.flagged")).contains(u">"_qs));
-        QVERIFY(filterKeywords().contains(u"review"_qs));
+        QCOMPARE(find("review")->enumNames,
+                 (QStringList{u"unreviewed"_qs, u"approved"_qs, u"issue"_qs, u"escalated"_qs}));
+        QVERIFY(find("note")->list);
+        QVERIFY(find("flagged")->description.contains(u"reviewer"_qs));
 
         // Everything the list offers compiles: each field under each of its names, with each
         // operator the list says applies.

@@ -1187,8 +1187,13 @@ void TestReplay::migrationFillsReplayRuns()
     QCOMPARE(sqlite3_open(path.toUtf8().constData(), &db), SQLITE_OK);
     for (const char *sql :
          {"DROP TRIGGER interactions_replay_run", "DROP TRIGGER interactions_replay_run_gone",
-          "DROP TABLE replay_runs", "DROP TRIGGER interactions_preview_gone",
-          "DROP TABLE interaction_previews", "PRAGMA user_version = 1"})
+          "DROP TABLE replay_runs",
+          // and what formats 3 (table previews) and 4 (review tables, chain) added
+          "DROP TRIGGER interactions_preview_gone", "DROP TABLE interaction_previews",
+          "DROP INDEX interactions_chain", "DROP TABLE chain_heads", "DROP TABLE tombstones",
+          "DROP TABLE reviews", "DROP TABLE notes", "DROP TABLE activity",
+          "ALTER TABLE interactions DROP COLUMN chain_link",
+          "ALTER TABLE interactions DROP COLUMN chain_seq", "PRAGMA user_version = 1"})
         QCOMPARE(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK);
     sqlite3_close(db);
     auto s = Store::open(path);

@@ -1,0 +1,122 @@
+#include "reviewservice.h"
+
+namespace llmaudit {
+
+class ReviewService::Worker : public QObject
+{
+public:
+    Worker(ReviewService *owner, QString path)
+        : m_owner(owner)
+        , m_path(std::move(path))
+    {}
+
+    Store *store()
+    {
+        if (!m_store) {
+            auto opened = Store::open(m_path, Store::Access::ReadWrite);
+            if (!opened) {
+                Q_EMIT m_owner->failed(opened.error().toString());
+                return nullptr;
+            }
+            m_store = std::move(*opened);
+        }
+        return m_store.get();
+    }
+
+    // Runs `query` and hands its value to `answer`, or reports the error.
+    template<typename Query, typename Answer>
+    void run(Query &&query, Answer &&answer)
+    {
+        Store *s = store();
+        if (!s)
+            return;
+        auto result = query(*s);
+        if (!result)
+            Q_EMIT m_owner->failed(result.error().toString());
+        else
+            answer(std::move(*result));
+    }
+
+    void close() { m_store.reset(); }
+
+private:
+    ReviewService *m_owner;
+    QString m_path;
+    std::unique_ptr<Store> m_store;
+};
+
+ReviewService::ReviewService(QString storePath, QObject *parent)
+    : QObject(parent)
+{
+    qRegisterMetaType<std::vector<qint64>>();
+    qRegisterMetaType<std::string>();
+    qRegisterMetaType<llmaudit::ReviewChange>();
+    qRegisterMetaType<llmaudit::ReviewState>();
+    qRegisterMetaType<std::vector<llmaudit::ReviewNote>>();
+    qRegisterMetaType<llmaudit::ActivityQuery>();
+    qRegisterMetaType<llmaudit::ActivityEntry>();
+    qRegisterMetaType<std::vector<llmaudit::ActivityEntry>>();
+    qRegisterMetaType<llmaudit::VerifyReport>();
+    auto *worker = new Worker(this, std::move(storePath));
+    worker->moveToThread(&m_thread);
+    connect(this, &ReviewService::applyReview, worker,
+            [this, worker](const std::vector<qint64> &ids, const ReviewChange &change) {
+                worker->run([&](Store &s) { return s.setReview(ids, change); },
+                            [&](qint64 count) { Q_EMIT reviewApplied(ids, count); });
+            });
+    connect(this, &ReviewService::addNote, worker,
+            [this, worker](const std::vector<qint64> &ids, const std::string &author,
+                           const std::string &text) {
+                worker->run([&](Store &s) { return s.addNote(ids, author, text); },
+                            [&](qint64 count) { Q_EMIT reviewApplied(ids, count); });
+            });
+    connect(this, &ReviewService::loadReview, worker, [this, worker](quint64 g, qint64 rowId) {
+        worker->run(
+            [&](Store &s) -> Result<std::pair<ReviewState, std::vector<ReviewNote>>> {
+                auto state = s.reviewOf(rowId);
+                if (!state)
+                    return std::unexpected(state.error());
+                auto notes = s.notes(rowId);
+                if (!notes)
+                    return std::unexpected(notes.error());
+                return std::pair(std::move(*state), std::move(*notes));
+            },
+            [&](std::pair<ReviewState, std::vector<ReviewNote>> found) {
+                Q_EMIT reviewLoaded(g, rowId, std::move(found.first), std::move(found.second));
+            });
+    });
+    connect(this, &ReviewService::loadActivity, worker,
+            [this, worker](quint64 g, const ActivityQuery &query) {
+                worker->run([&](Store &s) { return s.activity(query); },
+                            [&](std::vector<ActivityEntry> entries) {
+                                Q_EMIT activityLoaded(g, std::move(entries));
+                            });
+            });
+    connect(this, &ReviewService::verify, worker, [this, worker](quint64 g) {
+        worker->run(
+            [&](Store &s) {
+                return s.verify([this](qint64 done, qint64 total) {
+                    Q_EMIT verifyProgress(done, total);
+                    return true;
+                });
+            },
+            [&](VerifyReport report) { Q_EMIT verified(g, std::move(report)); });
+    });
+    connect(this, &ReviewService::logActivity, worker, [this, worker](const ActivityEntry &entry) {
+        worker->run([&](Store &s) { return s.logActivity(entry); }, [](qint64) {});
+    });
+    connect(&m_thread, &QThread::finished, worker, [worker] {
+        worker->close(); // the connection is closed in the thread that opened it
+        delete worker;
+    });
+    m_thread.setObjectName(QStringLiteral("review"));
+    m_thread.start();
+}
+
+ReviewService::~ReviewService()
+{
+    m_thread.quit();
+    m_thread.wait();
+}
+
+} // namespace llmaudit

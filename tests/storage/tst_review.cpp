@@ -1,0 +1,407 @@
+// Review state, notes, the activity log and the integrity chains: round trips through a real
+// store, tampering with the SQLite file behind the store's back (each kind is detected and
+// named), and the upgrade of a format-2 store.
+
+#include "importer.h"
+#include "integritychain.h"
+#include "sqlitestore.h"
+
+#include <QCryptographicHash>
+#include <QFile>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <sqlite3.h>
+
+using namespace llmaudit;
+using nlohmann::json;
+
+namespace {
+
+json record(const std::string &id, bool flagged = false)
+{
+    return {{"interaction_id", id},
+            {"timestamp", "2026-01-05T10:00:00Z"},
+            {"user_id", "u-1"},
+            {"session_id", "s-1"},
+            {"request", {{"prompt", "What is the refund policy for " + id + "?"}}},
+            {"response", {{"content", "Within 30 days."}, {"finish_reason", "stop"}}},
+            {"metrics", {{"latency_ms", 1200}, {"total_tokens", 90}}},
+            {"evaluation", {{"flagged", flagged}}}};
+}
+
+IncomingRecord incoming(const json &document)
+{
+    auto decoded = decodeDocument(document);
+    if (!decoded)
+        qFatal("test record invalid");
+    return {std::move(*decoded), "test.jsonl:1", {}, {}};
+}
+
+// Runs SQL on the store file through a connection of its own, as someone tampering would.
+void tamper(const QString &path, const char *sql)
+{
+    sqlite3 *db = nullptr;
+    QCOMPARE(sqlite3_open(path.toUtf8().constData(), &db), SQLITE_OK);
+    // The store's triggers name its SQL function: a stand-in that passes the text through.
+    sqlite3_create_function(
+        db, "llmaudit_json", 1, SQLITE_UTF8, nullptr,
+        [](sqlite3_context *c, int, sqlite3_value **v) { sqlite3_result_value(c, v[0]); }, nullptr,
+        nullptr);
+    char *message = nullptr;
+    const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &message);
+    const QString error = QString::fromUtf8(message ? message : "");
+    sqlite3_free(message);
+    sqlite3_close(db);
+    QVERIFY2(rc == SQLITE_OK, qPrintable(error));
+}
+
+} // namespace
+
+class TestReview : public QObject
+{
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    int m_count = 0;
+
+    // A store with records i-1 .. i-n, stored in that order.
+    std::unique_ptr<SqliteStore> storeWith(int n, QString *pathOut = nullptr)
+    {
+        const QString path = m_dir.filePath(QStringLiteral("s%1.sqlite").arg(++m_count));
+        auto store = SqliteStore::open(path, Store::Access::ReadWrite);
+        if (!store)
+            qFatal("%s", qPrintable(store.error().toString()));
+        std::vector<IncomingRecord> records;
+        for (int i = 1; i <= n; ++i)
+            records.push_back(incoming(record("i-" + std::to_string(i), i == 3)));
+        if (!(*store)->write(records, {}))
+            qFatal("write failed");
+        if (pathOut)
+            *pathOut = path;
+        return std::move(*store);
+    }
+
+    static qint64 rowIdOf(Store &store, const std::string &id)
+    {
+        auto found = store.interaction(id);
+        return found && *found ? (*found)->rowId : -1;
+    }
+
+    static ChainProblem problemOf(Store &store)
+    {
+        auto report = store.verify();
+        if (!report)
+            qFatal("verify failed: %s", qPrintable(report.error().toString()));
+        if (report->ok())
+            return ChainProblem{ChainName::Records, ChainProblem::Kind::Changed, -1, 0, {}, "OK"};
+        return *report->problem;
+    }
+
+private Q_SLOTS:
+    void reviewRoundTrip()
+    {
+        auto store = storeWith(3);
+        const qint64 a = rowIdOf(*store, "i-1");
+        const qint64 b = rowIdOf(*store, "i-2");
+        auto state = store->reviewOf(a);
+        QVERIFY(state);
+        QCOMPARE(int(state->status), int(ReviewStatus::Unreviewed));
+        QCOMPARE(state->updatedMs, 0);
+
+        const qint64 both[] = {a, b, 999999}; // an unknown row is skipped
+        auto changed = store->setReview(
+            both, {ReviewStatus::Issue, std::string("leaks an e-mail address"), false, "alice"});
+        QVERIFY2(changed, changed ? "" : qPrintable(changed.error().toString()));
+        QCOMPARE(*changed, 2);
+        for (qint64 id : {a, b}) {
+            state = store->reviewOf(id);
+            QCOMPARE(int(state->status), int(ReviewStatus::Issue));
+            QVERIFY(state->flagged);
+            QCOMPARE(state->flagReason, "leaks an e-mail address");
+            QCOMPARE(state->reviewer, "alice");
+            QVERIFY(state->updatedMs > 0);
+        }
+        // A status alone keeps the flag; unflag alone keeps the status.
+        QVERIFY(store->setReview(std::span(&a, 1), {ReviewStatus::Escalated, {}, false, "bob"}));
+        state = store->reviewOf(a);
+        QCOMPARE(int(state->status), int(ReviewStatus::Escalated));
+        QVERIFY(state->flagged);
+        QCOMPARE(state->reviewer, "bob");
+        QVERIFY(store->setReview(std::span(&a, 1), {{}, {}, true, "bob"}));
+        state = store->reviewOf(a);
+        QCOMPARE(int(state->status), int(ReviewStatus::Escalated));
+        QVERIFY(!state->flagged);
+        QVERIFY(state->flagReason.empty());
+
+        // The table's rows carry the state.
+        const qint64 ids[] = {a, b};
+        auto rows = store->rows(ids);
+        QVERIFY(rows);
+        QCOMPARE(rows->size(), 2u);
+        for (const auto &row : *rows) {
+            QCOMPARE(int(row.reviewStatus),
+                     int(row.rowId == a ? ReviewStatus::Escalated : ReviewStatus::Issue));
+            QCOMPARE(row.reviewFlagged, row.rowId == b);
+        }
+        // Refused: nothing to change, no reviewer.
+        QVERIFY(!store->setReview(std::span(&a, 1), {{}, {}, false, "bob"}));
+        QVERIFY(!store->setReview(std::span(&a, 1), {ReviewStatus::Approved, {}, false, ""}));
+    }
+
+    void notesRoundTrip()
+    {
+        auto store = storeWith(2);
+        const qint64 a = rowIdOf(*store, "i-1");
+        const qint64 b = rowIdOf(*store, "i-2");
+        const qint64 both[] = {a, b};
+        QCOMPARE(*store->addNote(both, "alice", "Asked legal to look at this."), 2);
+        QCOMPARE(*store->addNote(std::span(&a, 1), "bob", "Legal says: fine.\nClosing."), 1);
+        auto notes = store->notes(a);
+        QVERIFY(notes);
+        QCOMPARE(notes->size(), 2u);
+        QCOMPARE((*notes)[0].author, "alice");
+        QCOMPARE((*notes)[0].text, "Asked legal to look at this.");
+        QCOMPARE((*notes)[1].author, "bob");
+        QCOMPARE((*notes)[1].text, "Legal says: fine.\nClosing.");
+        QVERIFY((*notes)[0].timeMs > 0);
+        QCOMPARE(store->notes(b)->size(), 1u);
+        QVERIFY(!store->addNote(both, "alice", "   ")); // empty
+        QVERIFY(!store->addNote(both, "", "text"));     // nobody
+    }
+
+    void activityRoundTrip()
+    {
+        QString path;
+        auto store = storeWith(2, &path);
+        const qint64 a = rowIdOf(*store, "i-1");
+        QVERIFY(store->setReview(std::span(&a, 1), {ReviewStatus::Approved, {}, false, "alice"}));
+        ActivityEntry exported;
+        exported.actor = "carol";
+        exported.kind = ActivityKind::Export;
+        exported.what = "exported JSONL to audit.jsonl";
+        exported.filter = "flagged and latency > 2s";
+        exported.count = 17;
+        exported.timeMs = 1'000; // long ago
+        QVERIFY(store->logActivity(exported));
+
+        auto all = store->activity({});
+        QVERIFY(all);
+        QCOMPARE(all->size(), 2u);
+        QCOMPARE(int(all->front().kind), int(ActivityKind::Export)); // oldest first
+        QCOMPARE(all->front().actor, "carol");
+        QCOMPARE(all->front().filter, "flagged and latency > 2s");
+        QCOMPARE(all->front().count, 17);
+        QCOMPARE(int(all->back().kind), int(ActivityKind::Review));
+        QCOMPARE(all->back().actor, "alice");
+        QCOMPARE(all->back().what, "status approved");
+        QCOMPARE(all->back().interactionIds, std::vector<std::string>{"i-1"});
+
+        ActivityQuery reviews;
+        reviews.kinds = {ActivityKind::Review};
+        QCOMPARE(store->activity(reviews)->size(), 1u);
+        ActivityQuery old;
+        old.untilMs = 2'000;
+        QCOMPARE(store->activity(old)->size(), 1u);
+        QCOMPARE(int(store->activity(old)->front().kind), int(ActivityKind::Export));
+        ActivityQuery recent;
+        recent.fromMs = 2'000;
+        recent.kinds = {ActivityKind::Export, ActivityKind::Import};
+        QCOMPARE(store->activity(recent)->size(), 0u);
+
+        // The importer logs what it imported.
+        const QString file = m_dir.filePath(QStringLiteral("more.jsonl"));
+        QFile out(file);
+        QVERIFY(out.open(QIODevice::WriteOnly));
+        out.write(QByteArray::fromStdString(record("i-9").dump() + "\n"));
+        out.close();
+        Importer importer(*store);
+        importer.setActor("dave");
+        QVERIFY(importer.importFiles({file}).complete());
+        ActivityQuery imports;
+        imports.kinds = {ActivityKind::Import};
+        auto logged = store->activity(imports);
+        QCOMPARE(logged->size(), 1u);
+        QCOMPARE(logged->front().actor, "dave");
+        QCOMPARE(logged->front().count, 1);
+        QVERIFY(logged->front().what.find("more.jsonl") != std::string::npos);
+    }
+
+    // The chain as docs/integrity.md describes it: link 1 computed here from the document alone.
+    void chainFollowsTheDocumentedFormula()
+    {
+        auto store = storeWith(3);
+        auto report = store->verify();
+        QVERIFY(report);
+        QVERIFY(report->ok());
+        QCOMPARE(report->records.length, 3);
+        auto first = store->interaction("i-1");
+        const QByteArray digest = QCryptographicHash::hash(
+            QByteArray::fromStdString((*first)->document), QCryptographicHash::Sha256);
+        QByteArray link = QByteArray(32, '\0');
+        for (int position = 1; position <= 3; ++position) {
+            auto item = store->interaction("i-" + std::to_string(position));
+            const QByteArray d = QCryptographicHash::hash(
+                QByteArray::fromStdString((*item)->document), QCryptographicHash::Sha256);
+            const QByteArray line =
+                QByteArray::number(position) + ' ' + link.toHex() + ' ' + d.toHex() + '\n';
+            link = QCryptographicHash::hash(line, QCryptographicHash::Sha256);
+        }
+        QVERIFY(!digest.isEmpty());
+        QCOMPARE(QByteArray::fromStdString(report->records.link), link.toHex());
+    }
+
+    void detectsAChangedDocument()
+    {
+        QString path;
+        auto store = storeWith(4, &path);
+        QVERIFY(store->verify()->ok());
+        // Plain text is a valid stored document (the store reads uncompressed ones too).
+        tamper(path, R"(UPDATE interactions SET document = '{"interaction_id":"i-2"}'
+                        WHERE interaction_id = 'i-2')");
+        const ChainProblem p = problemOf(*store);
+        QCOMPARE(int(p.chain), int(ChainName::Records));
+        QCOMPARE(int(p.kind), int(ChainProblem::Kind::Changed));
+        QCOMPARE(p.position, 2);
+        QCOMPARE(p.interactionId, "i-2");
+        QVERIFY2(p.detail.find("changed after it was stored") != std::string::npos,
+                 p.detail.c_str());
+    }
+
+    void detectsADeletedRecord()
+    {
+        QString path;
+        auto store = storeWith(4, &path);
+        tamper(path, "DELETE FROM interactions WHERE interaction_id = 'i-2'");
+        ChainProblem p = problemOf(*store);
+        QCOMPARE(int(p.kind), int(ChainProblem::Kind::Missing));
+        QCOMPARE(p.position, 2);
+        QVERIFY2(p.detail.find("before i-3") != std::string::npos, p.detail.c_str());
+
+        // The newest record: only the recorded head shows it.
+        auto other = storeWith(4, &path);
+        tamper(path, "DELETE FROM interactions WHERE interaction_id = 'i-4'");
+        p = problemOf(*other);
+        QCOMPARE(int(p.kind), int(ChainProblem::Kind::Missing));
+        QCOMPARE(p.position, 4);
+        QVERIFY2(p.detail.find("newest") != std::string::npos, p.detail.c_str());
+    }
+
+    void detectsAnInsertedRecord()
+    {
+        QString path;
+        auto store = storeWith(3, &path);
+        tamper(path, R"(INSERT INTO interactions (interaction_id, ts, user_id, session_id,
+                        ingested_ms, content_hash, document)
+                        VALUES ('forged', 0, 'u-x', 's-x', 0, x'00', '{"interaction_id":"forged"}'))");
+        ChainProblem p = problemOf(*store);
+        QCOMPARE(int(p.kind), int(ChainProblem::Kind::Inserted));
+        QCOMPARE(p.interactionId, "forged");
+
+        // With a made-up place in the chain, too.
+        auto other = storeWith(3, &path);
+        tamper(path, R"(INSERT INTO interactions (interaction_id, ts, user_id, session_id,
+                        ingested_ms, content_hash, document, chain_seq, chain_link)
+                        VALUES ('forged', 0, 'u-x', 's-x', 0, x'00', '{}', 4, zeroblob(32)))");
+        p = problemOf(*other);
+        QCOMPARE(int(p.kind), int(ChainProblem::Kind::Inserted));
+        QCOMPARE(p.position, 4);
+        QCOMPARE(p.interactionId, "forged");
+    }
+
+    void detectsTamperedActivity()
+    {
+        QString path;
+        auto store = storeWith(2, &path);
+        const qint64 a = rowIdOf(*store, "i-1");
+        for (auto status : {ReviewStatus::Issue, ReviewStatus::Approved, ReviewStatus::Escalated})
+            QVERIFY(store->setReview(std::span(&a, 1), {status, {}, false, "alice"}));
+        QCOMPARE(store->verify()->activity.length, 3);
+        tamper(path, "UPDATE activity SET entry = replace(entry, 'alice', 'mallory') "
+                     "WHERE chain_seq = 2");
+        ChainProblem p = problemOf(*store);
+        QCOMPARE(int(p.chain), int(ChainName::Activity));
+        QCOMPARE(int(p.kind), int(ChainProblem::Kind::Changed));
+        QCOMPARE(p.position, 2);
+
+        auto other = storeWith(2, &path);
+        const qint64 b = rowIdOf(*other, "i-1");
+        for (auto status : {ReviewStatus::Issue, ReviewStatus::Approved, ReviewStatus::Escalated})
+            QVERIFY(other->setReview(std::span(&b, 1), {status, {}, false, "alice"}));
+        tamper(path, "DELETE FROM activity WHERE chain_seq = 1");
+        p = problemOf(*other);
+        QCOMPARE(int(p.chain), int(ChainName::Activity));
+        QCOMPARE(int(p.kind), int(ChainProblem::Kind::Missing));
+        QCOMPARE(p.position, 1);
+    }
+
+    // How retention will purge a record: a tombstone keeps its place, digest and link.
+    void aTombstoneKeepsTheChain()
+    {
+        QString path;
+        auto store = storeWith(3, &path);
+        tamper(path, R"(INSERT INTO tombstones (chain_seq, interaction_id, content_hash, chain_link,
+                        purged_ms, reason)
+                        SELECT chain_seq, interaction_id, content_hash, chain_link, 0, 'retention'
+                        FROM interactions WHERE interaction_id = 'i-2';
+                        DELETE FROM interactions WHERE interaction_id = 'i-2')");
+        auto report = store->verify();
+        QVERIFY(report);
+        QVERIFY2(report->ok(), report->problem ? report->problem->detail.c_str() : "");
+        QCOMPARE(report->records.length, 3);
+        // A tombstone with another digest is a change.
+        tamper(path, "UPDATE tombstones SET content_hash = zeroblob(32)");
+        QCOMPARE(int(problemOf(*store).kind), int(ChainProblem::Kind::Changed));
+        QCOMPARE(problemOf(*store).position, 2);
+    }
+
+    // A store written by an earlier version (format 2, 25 sample records) is upgraded: its
+    // records are chained in ingest order, as an import into a new store chains them.
+    void upgradesAFormat2Store()
+    {
+        const QString source = QStringLiteral(LLMAUDIT_SOURCE_DIR);
+        const QString path = m_dir.filePath(QStringLiteral("format2.sqlite"));
+        QVERIFY(QFile::copy(source + QStringLiteral("/tests/data/stores/format2.sqlite"), path));
+        QFile::setPermissions(path, QFile::ReadOwner | QFile::WriteOwner);
+        auto store = SqliteStore::open(path, Store::Access::ReadWrite);
+        QVERIFY2(store, store ? "" : qPrintable(store.error().toString()));
+        auto report = (*store)->verify();
+        QVERIFY(report);
+        QVERIFY(report->ok());
+        QCOMPARE(report->records.length, 25);
+        QCOMPARE(report->activity.length, 0);
+
+        // The same 25 records imported into a new store give the same chain head.
+        const QString lines = m_dir.filePath(QStringLiteral("first25.jsonl"));
+        QFile in(source + QStringLiteral("/resources/samples/sample-interactions.jsonl"));
+        QVERIFY(in.open(QIODevice::ReadOnly));
+        QFile out(lines);
+        QVERIFY(out.open(QIODevice::WriteOnly));
+        for (int i = 0; i < 25; ++i)
+            out.write(in.readLine());
+        out.close();
+        auto fresh = SqliteStore::open(m_dir.filePath(QStringLiteral("fresh.sqlite")),
+                                       Store::Access::ReadWrite);
+        QVERIFY(fresh);
+        Importer importer(**fresh);
+        QVERIFY(importer.importFiles({lines}).complete());
+        auto freshReport = (*fresh)->verify();
+        QVERIFY(freshReport && freshReport->ok());
+        QCOMPARE(freshReport->records.link, report->records.link);
+
+        // The upgraded store takes reviews and goes on chaining.
+        const qint64 one =
+            (*(*store)->rowIds(FilterExpr{}, {SortColumn::Ingested, Qt::AscendingOrder}))[0];
+        QVERIFY((*store)->setReview(std::span(&one, 1), {ReviewStatus::Issue, {}, false, "eve"}));
+        std::vector<IncomingRecord> more{incoming(record("after-upgrade"))};
+        QVERIFY((*store)->write(more, {}));
+        report = (*store)->verify();
+        QVERIFY(report->ok());
+        QCOMPARE(report->records.length, 26);
+        QCOMPARE(report->activity.length, 1);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestReview)
+#include "tst_review.moc"

@@ -1,0 +1,153 @@
+// Review in the window on a real store: a status and a flag set on a selection of rows show in
+// the table and the detail pane, a note shows in the detail pane, the activity log lists the
+// changes and exports them, and Verify Integrity reports the chain heads.
+
+#include "activitydialog.h"
+#include "detailpane.h"
+#include "interactiontablemodel.h"
+#include "mainwindow.h"
+#include "reviewactions.h"
+#include "store.h"
+
+#include <QApplication>
+#include <QComboBox>
+#include <QFile>
+#include <QItemSelectionModel>
+#include <QMessageBox>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QTableView>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace llmaudit;
+
+class TestReviewWindow : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QCoreApplication::setOrganizationName(u"llmaudit-test"_qs);
+        QCoreApplication::setApplicationName(u"tst_reviewwindow"_qs);
+        QSettings().setValue(u"review/reviewer"_qs, u"Rita Reviewer"_qs);
+    }
+
+    void reviewASelection()
+    {
+        const QString log = m_dir.filePath(u"five.jsonl"_qs);
+        QFile file(log);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        for (int i = 1; i <= 5; ++i)
+            file.write(
+                QStringLiteral(
+                    R"({"interaction_id": "r-%1", "timestamp": "2026-02-0%1T10:00:00Z", "user_id": "u-r", "session_id": "s-r", "request": {"prompt": "question %1"}, "response": {"content": "answer"}})"
+                    "\n")
+                    .arg(i)
+                    .toUtf8());
+        file.close();
+        const QString storePath = m_dir.filePath(u"review.sqlite"_qs);
+        {
+            auto store = Store::open(storePath);
+            QVERIFY(store);
+        }
+        MainWindow window;
+        QSignalSpy imported(&window, &MainWindow::importFinished);
+        window.openStore(storePath);
+        window.importFiles({log});
+        QVERIFY(imported.wait(20000));
+        for (QWidget *w : QApplication::topLevelWidgets()) // the import's result dialog
+            if (auto *box = qobject_cast<QMessageBox *>(w); box && box->isVisible())
+                box->accept();
+        window.show();
+        InteractionTableModel *model = window.model();
+        QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 5, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            model->index(0, InteractionTableModel::User).data().toString() == u"u-r", 10000);
+
+        // Rows 0 and 1 (newest first: r-5 and r-4) selected, row 0 current (after row 2, so
+        // that the detail pane follows a change whatever the window selected by itself).
+        QTableView *table = window.table();
+        table->setCurrentIndex(model->index(2, 0));
+        QTRY_COMPARE_WITH_TIMEOUT(window.detailPane()->rowId(), model->rowIdAt(2), 10000);
+        table->setCurrentIndex(model->index(0, 0));
+        table->selectionModel()->select(model->index(1, 0),
+                                        QItemSelectionModel::Select | QItemSelectionModel::Rows);
+        QTRY_COMPARE_WITH_TIMEOUT(window.detailPane()->rowId(), model->rowIdAt(0), 10000);
+        QCOMPARE(table->selectionModel()->selectedRows().size(), 2);
+
+        ReviewActions *review = window.review();
+        QSignalSpy applied(review, &ReviewActions::reviewApplied);
+        QSignalSpy reviewShown(review, &ReviewActions::reviewShown);
+        review->setStatusOfSelection(ReviewStatus::Issue);
+        QVERIFY(applied.wait(10000));
+        QCOMPARE(applied.takeFirst().at(0).toLongLong(), 2);
+        review->flagSelection(u"quotes a customer's address"_qs);
+        QVERIFY(applied.wait(10000));
+        review->addNoteToSelection(u"Sent to the privacy team."_qs);
+        QVERIFY(applied.wait(10000));
+
+        // The table shows the status and the flag on both rows, and not on the others.
+        for (int row = 0; row < 5; ++row) {
+            const bool reviewed = row < 2;
+            QTRY_COMPARE_WITH_TIMEOUT(
+                model->index(row, InteractionTableModel::Review).data().toString(),
+                reviewed ? u"issue"_qs : QString(), 10000);
+            QCOMPARE(model->index(row, InteractionTableModel::Flagged).data().toString().isEmpty(),
+                     !reviewed);
+        }
+        // The detail pane shows the state of the current row, the reason and the note.
+        QTRY_VERIFY_WITH_TIMEOUT(
+            window.detailPane()->overviewText().contains(u"Sent to the privacy team."_qs), 10000);
+        const QString overview = window.detailPane()->overviewText();
+        QVERIFY2(overview.contains(u"issue"_qs), qPrintable(overview));
+        QVERIFY(overview.contains(u"quotes a customer's address"_qs));
+        QVERIFY(overview.contains(u"Rita Reviewer"_qs));
+
+        // The activity log lists the import and the three changes, by the reviewer.
+        review->showActivityLog();
+        ActivityDialog *dialog = review->activityDialog();
+        QVERIFY(dialog);
+        QTRY_COMPARE_WITH_TIMEOUT(dialog->table()->rowCount(), 4, 10000);
+        QCOMPARE(dialog->table()->item(0, 2)->text(), u"Rita Reviewer"_qs);
+        QVERIFY(dialog->table()->item(0, 3)->text().contains(u"note"_qs));
+        QVERIFY(dialog->table()->item(0, 4)->text().contains(u"r-5"_qs));
+        dialog->kindChoice()->setCurrentIndex(dialog->kindChoice()->findText(u"import"_qs));
+        QTRY_COMPARE_WITH_TIMEOUT(dialog->table()->rowCount(), 1, 10000);
+        QSignalSpy exported(dialog, &ActivityDialog::exported);
+        const QString csv = m_dir.filePath(u"activity.csv"_qs);
+        dialog->exportTo(csv);
+        QVERIFY(exported.wait(10000));
+        QCOMPARE(exported.first().at(1).toString(), QString());
+        QFile out(csv);
+        QVERIFY(out.open(QIODevice::ReadOnly));
+        const QByteArray text = out.readAll();
+        QVERIFY(text.startsWith("id,time,kind,actor,what"));
+        QVERIFY(text.contains(",import,"));
+        dialog->close();
+
+        // Verify Integrity: OK with both chain heads.
+        QSignalSpy verified(review, &ReviewActions::verified);
+        review->verifyIntegrity();
+        QVERIFY(verified.wait(20000));
+        const auto report = verified.first().at(0).value<VerifyReport>();
+        QVERIFY(report.ok());
+        QCOMPARE(report.records.length, 5);
+        QVERIFY(report.activity.length >= 4);
+        QMessageBox *box = nullptr;
+        for (QWidget *w : QApplication::topLevelWidgets())
+            if (auto *b = qobject_cast<QMessageBox *>(w); b && b->isVisible())
+                box = b;
+        QVERIFY(box);
+        QVERIFY2(box->text().contains(u"verifies"_qs), qPrintable(box->text()));
+        QVERIFY(box->informativeText().contains(QString::fromStdString(report.records.link)));
+        box->accept();
+    }
+};
+
+QTEST_MAIN(TestReviewWindow)
+#include "tst_reviewwindow.moc"

@@ -1,0 +1,176 @@
+#include "activitydialog.h"
+
+#include "counted.h"
+#include "exporter.h"
+#include "reviewactions.h"
+#include "reviewservice.h"
+
+#include <QComboBox>
+#include <QCoreApplication>
+#include <QDateTime>
+#include <QDialogButtonBox>
+#include <QFileDialog>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QPointer>
+#include <QPushButton>
+#include <QSaveFile>
+#include <QTableWidget>
+#include <QThreadPool>
+#include <QVBoxLayout>
+
+namespace llmaudit {
+
+namespace {
+
+enum Column { Time, Kind, Actor, What, Records, ColumnCount };
+
+constexpr ActivityKind s_kinds[] = {
+    ActivityKind::Import, ActivityKind::Export, ActivityKind::Replay, ActivityKind::Review,
+    ActivityKind::Purge,  ActivityKind::Report, ActivityKind::Verify};
+
+} // namespace
+
+ActivityDialog::ActivityDialog(ReviewService *service, QWidget *parent)
+    : QDialog(parent)
+    , m_service(service)
+{
+    setWindowTitle(tr("Activity Log"));
+    resize(900, 480);
+    m_time = new QComboBox(this);
+    m_time->addItem(tr("Any time"), qint64(0));
+    m_time->addItem(tr("Last 24 hours"), qint64(86'400'000));
+    m_time->addItem(tr("Last 7 days"), qint64(7 * 86'400'000LL));
+    m_time->addItem(tr("Last 30 days"), qint64(30 * 86'400'000LL));
+    m_kind = new QComboBox(this);
+    m_kind->addItem(tr("All kinds"), -1);
+    for (ActivityKind kind : s_kinds)
+        m_kind->addItem(QString::fromUtf8(toString(kind)), int(kind));
+    auto *filters = new QHBoxLayout;
+    filters->addWidget(new QLabel(tr("Time:"), this));
+    filters->addWidget(m_time);
+    filters->addWidget(new QLabel(tr("Kind:"), this));
+    filters->addWidget(m_kind);
+    filters->addStretch();
+    m_table = new QTableWidget(0, ColumnCount, this);
+    m_table->setHorizontalHeaderLabels(
+        {tr("Time (UTC)"), tr("Kind"), tr("Who"), tr("What"), tr("Records")});
+    m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_table->verticalHeader()->hide();
+    m_table->horizontalHeader()->setStretchLastSection(true);
+    m_table->setColumnWidth(Time, 160);
+    m_table->setColumnWidth(What, 360);
+    m_status = new QLabel(this);
+    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Close, this);
+    QPushButton *exportButton = buttons->addButton(tr("&Export…"), QDialogButtonBox::ActionRole);
+    QPushButton *refreshButton = buttons->addButton(tr("&Refresh"), QDialogButtonBox::ActionRole);
+    connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::close);
+    connect(refreshButton, &QPushButton::clicked, this, &ActivityDialog::refresh);
+    connect(exportButton, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export the Activity Log"),
+                                                          QStringLiteral("activity.csv"),
+                                                          tr("CSV (*.csv);;JSON Lines (*.jsonl)"));
+        if (!path.isEmpty())
+            exportTo(path);
+    });
+    connect(m_time, &QComboBox::currentIndexChanged, this, &ActivityDialog::refresh);
+    connect(m_kind, &QComboBox::currentIndexChanged, this, &ActivityDialog::refresh);
+    connect(m_service, &ReviewService::activityLoaded, this,
+            [this](quint64 generation, std::vector<ActivityEntry> entries) {
+                if (generation == m_generation)
+                    showEntries(std::move(entries));
+            });
+    auto *layout = new QVBoxLayout(this);
+    layout->addLayout(filters);
+    layout->addWidget(m_table);
+    layout->addWidget(m_status);
+    layout->addWidget(buttons);
+    refresh();
+}
+
+void ActivityDialog::refresh()
+{
+    ActivityQuery query;
+    if (const qint64 span = m_time->currentData().toLongLong(); span > 0)
+        query.fromMs = QDateTime::currentMSecsSinceEpoch() - span;
+    if (const int kind = m_kind->currentData().toInt(); kind >= 0)
+        query.kinds = {static_cast<ActivityKind>(kind)};
+    m_status->setText(tr("Loading…"));
+    Q_EMIT m_service->loadActivity(++m_generation, query);
+}
+
+void ActivityDialog::showEntries(std::vector<ActivityEntry> entries)
+{
+    m_entries = std::move(entries);
+    m_table->setRowCount(int(m_entries.size()));
+    // Newest first, as a log is read.
+    for (int i = 0; i < int(m_entries.size()); ++i) {
+        const ActivityEntry &e = m_entries[m_entries.size() - 1 - size_t(i)];
+        QString records;
+        if (!e.interactionIds.empty()) {
+            QStringList ids;
+            for (size_t k = 0; k < std::min<size_t>(5, e.interactionIds.size()); ++k)
+                ids << QString::fromStdString(visible(e.interactionIds[k]));
+            records = ids.join(u", ");
+            if (e.interactionIds.size() > 5)
+                records += tr(" and %1 more").arg(e.interactionIds.size() - 5);
+        } else if (!e.filter.empty()) {
+            records = tr("filter: %1").arg(QString::fromStdString(visible(e.filter)));
+        }
+        if (e.count && e.interactionIds.size() != size_t(*e.count))
+            records = records.isEmpty() ? counted(*e.count, tr("record"), tr("records"))
+                                        : tr("%1 (%2)").arg(records).arg(*e.count);
+        const QString cells[] = {QDateTime::fromMSecsSinceEpoch(e.timeMs, Qt::UTC)
+                                     .toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")),
+                                 QString::fromUtf8(toString(e.kind)),
+                                 QString::fromStdString(visible(e.actor)),
+                                 QString::fromStdString(visible(e.what)), records};
+        for (int c = 0; c < ColumnCount; ++c) {
+            auto *item = new QTableWidgetItem(cells[c]);
+            item->setToolTip(cells[c]);
+            m_table->setItem(i, c, item);
+        }
+    }
+    m_status->setText(counted(qint64(m_entries.size()), tr("entry"), tr("entries")));
+    Q_EMIT loaded(int(m_entries.size()));
+}
+
+void ActivityDialog::exportTo(const QString &path)
+{
+    const ExportFormat format =
+        path.endsWith(u".csv", Qt::CaseInsensitive) ? ExportFormat::Csv : ExportFormat::Jsonl;
+    QPointer<ActivityDialog> self(this);
+    m_status->setText(tr("Exporting…"));
+    QThreadPool::globalInstance()->start([self, path, format, entries = m_entries] {
+        QString error;
+        QSaveFile file(path);
+        if (!file.open(QIODevice::WriteOnly))
+            error = file.errorString();
+        else if (auto written = exportActivity(entries, format, file); !written)
+            error = written.error().toString();
+        else if (!file.commit())
+            error = file.errorString();
+        QMetaObject::invokeMethod(
+            qApp,
+            [self, path, error] {
+                if (!self)
+                    return;
+                self->m_status->setText(error.isEmpty()
+                                            ? tr("Exported to %1").arg(path)
+                                            : tr("Cannot export to %1: %2").arg(path, error));
+                if (error.isEmpty()) {
+                    ActivityEntry entry;
+                    entry.actor = ReviewActions::reviewerName().toStdString();
+                    entry.kind = ActivityKind::Export;
+                    entry.what = "exported the activity log to " + path.toStdString();
+                    Q_EMIT self->m_service->logActivity(entry);
+                }
+                Q_EMIT self->exported(path, error);
+            },
+            Qt::QueuedConnection);
+    });
+}
+
+} // namespace llmaudit

@@ -1,0 +1,74 @@
+#pragma once
+
+// The window's review actions: a Review menu (also the table's context menu) that sets the
+// status, flags or adds a note to the selected interactions, the Activity Log dialog and
+// Verify Integrity. All store work runs on a ReviewService worker; the reviewer's name comes
+// from the settings (key "review/reviewer", default the OS user).
+
+#include "store.h"
+
+#include <QObject>
+#include <QPointer>
+
+class QAction;
+class QMainWindow;
+class QMenu;
+class QTableView;
+
+namespace llmaudit {
+
+class ActivityDialog;
+class DetailPane;
+class InteractionTableModel;
+class ReviewService;
+
+class ReviewActions : public QObject
+{
+    Q_OBJECT
+
+public:
+    ReviewActions(QMainWindow *window, QTableView *table, DetailPane *detail);
+    ~ReviewActions() override;
+
+    // Follows the window to another store (the table's model changes with it).
+    void setStore(const QString &path, InteractionTableModel *model);
+    // Loads the review state and notes of the interaction the detail pane shows.
+    void showReviewOf(qint64 rowId);
+
+    QMenu *reviewMenu() const { return m_menu; }
+    QAction *verifyAction() const { return m_verify; }
+    QAction *activityAction() const { return m_activity; }
+
+    static QString reviewerName();
+
+    // What the actions do, on the selected rows (the flag and note actions ask for the text).
+    void setStatusOfSelection(ReviewStatus status);
+    void flagSelection(const QString &reason);
+    void unflagSelection();
+    void addNoteToSelection(const QString &text);
+    void verifyIntegrity();
+    void showActivityLog();
+    ActivityDialog *activityDialog() const;
+
+Q_SIGNALS:
+    void reviewApplied(qint64 count);
+    void reviewShown(qint64 rowId); // the detail pane shows the review of this row
+    void verified(const llmaudit::VerifyReport &report);
+
+private:
+    std::vector<qint64> selectedRowIds() const;
+    void apply(const ReviewChange &change);
+
+    QMainWindow *m_window;
+    QTableView *m_table;
+    DetailPane *m_detail;
+    InteractionTableModel *m_model = nullptr;
+    ReviewService *m_service = nullptr;
+    quint64 m_generation = 0;
+    QMenu *m_menu = nullptr;
+    QAction *m_verify = nullptr;
+    QAction *m_activity = nullptr;
+    QPointer<ActivityDialog> m_dialog;
+};
+
+} // namespace llmaudit
