@@ -1688,8 +1688,7 @@ Result<qint64> SqliteStore::setReview(std::span<const qint64> rowIds, const Revi
         "ON CONFLICT (interaction) DO UPDATE SET status = coalesce(?2, status), "
         "flagged = coalesce(?3, flagged), flag_reason = CASE WHEN ?3 IS NULL THEN flag_reason "
         "WHEN ?3 = 1 THEN ?4 END, reviewer = ?5, updated_ms = ?6");
-    Statement idOf(m_handle, "SELECT interaction_id FROM interactions WHERE id = ?1");
-    if (!upsert || !idOf)
+    if (!upsert)
         return std::unexpected(sqliteError(QStringLiteral("cannot change the review")));
     const int64_t now = nowMs();
     ActivityEntry entry;
@@ -1705,21 +1704,34 @@ Result<qint64> SqliteStore::setReview(std::span<const qint64> rowIds, const Revi
         parts.push_back("unflagged");
     for (const auto &part : parts)
         entry.what += (entry.what.empty() ? "" : "; ") + part;
+    return changeRows(rowIds, std::move(entry), QStringLiteral("cannot change the review"),
+                      [&](qint64 rowId) {
+                          upsert.reset();
+                          sqlite3_bind_int64(upsert.get(), 1, rowId);
+                          if (change.status)
+                              sqlite3_bind_int(upsert.get(), 2, static_cast<int>(*change.status));
+                          if (change.flag || change.unflag)
+                              sqlite3_bind_int(upsert.get(), 3, change.flag ? 1 : 0);
+                          if (change.flag)
+                              bindText(upsert.get(), 4, *change.flag);
+                          bindText(upsert.get(), 5, change.reviewer);
+                          sqlite3_bind_int64(upsert.get(), 6, now);
+                          return sqlite3_step(upsert.get()) == SQLITE_DONE;
+                      });
+}
+
+Result<qint64> SqliteStore::changeRows(std::span<const qint64> rowIds, ActivityEntry entry,
+                                       const QString &doing,
+                                       const std::function<bool(qint64)> &apply)
+{
+    Statement idOf(m_handle, "SELECT interaction_id FROM interactions WHERE id = ?1");
+    if (!idOf)
+        return std::unexpected(sqliteError(doing));
     QList<qint64> changed;
     auto result = inTransaction(m_handle, [&]() -> Result<qint64> {
         for (qint64 rowId : rowIds) {
-            upsert.reset();
-            sqlite3_bind_int64(upsert.get(), 1, rowId);
-            if (change.status)
-                sqlite3_bind_int(upsert.get(), 2, static_cast<int>(*change.status));
-            if (change.flag || change.unflag)
-                sqlite3_bind_int(upsert.get(), 3, change.flag ? 1 : 0);
-            if (change.flag)
-                bindText(upsert.get(), 4, *change.flag);
-            bindText(upsert.get(), 5, change.reviewer);
-            sqlite3_bind_int64(upsert.get(), 6, now);
-            if (sqlite3_step(upsert.get()) != SQLITE_DONE)
-                return std::unexpected(sqliteError(QStringLiteral("cannot change the review")));
+            if (!apply(rowId))
+                return std::unexpected(sqliteError(doing));
             if (sqlite3_changes(m_handle) == 0)
                 continue; // no such interaction
             idOf.reset();
@@ -1751,8 +1763,7 @@ Result<qint64> SqliteStore::addNote(std::span<const qint64> rowIds, const std::s
         return fail(QStringLiteral("the note is empty"));
     Statement insert(m_handle, "INSERT INTO notes (interaction, author, created_ms, text) "
                                "SELECT id, ?2, ?3, ?4 FROM interactions WHERE id = ?1");
-    Statement idOf(m_handle, "SELECT interaction_id FROM interactions WHERE id = ?1");
-    if (!insert || !idOf)
+    if (!insert)
         return std::unexpected(sqliteError(QStringLiteral("cannot add the note")));
     const int64_t now = nowMs();
     ActivityEntry entry;
@@ -1760,34 +1771,15 @@ Result<qint64> SqliteStore::addNote(std::span<const qint64> rowIds, const std::s
     entry.actor = author;
     entry.kind = ActivityKind::Review;
     entry.what = "note: " + text;
-    QList<qint64> changed;
-    auto result = inTransaction(m_handle, [&]() -> Result<qint64> {
-        for (qint64 rowId : rowIds) {
-            insert.reset();
-            sqlite3_bind_int64(insert.get(), 1, rowId);
-            bindText(insert.get(), 2, author);
-            sqlite3_bind_int64(insert.get(), 3, now);
-            bindText(insert.get(), 4, text);
-            if (sqlite3_step(insert.get()) != SQLITE_DONE)
-                return std::unexpected(sqliteError(QStringLiteral("cannot add the note")));
-            if (sqlite3_changes(m_handle) == 0)
-                continue;
-            idOf.reset();
-            sqlite3_bind_int64(idOf.get(), 1, rowId);
-            if (sqlite3_step(idOf.get()) == SQLITE_ROW)
-                entry.interactionIds.push_back(columnText(idOf.get(), 0));
-            changed.push_back(rowId);
-        }
-        entry.count = changed.size();
-        if (changed.isEmpty())
-            return qint64(0);
-        if (auto logged = appendActivity(entry); !logged)
-            return std::unexpected(logged.error());
-        return qint64(changed.size());
-    });
-    if (result && !changed.isEmpty())
-        Q_EMIT reviewChanged(changed);
-    return result;
+    return changeRows(rowIds, std::move(entry), QStringLiteral("cannot add the note"),
+                      [&](qint64 rowId) {
+                          insert.reset();
+                          sqlite3_bind_int64(insert.get(), 1, rowId);
+                          bindText(insert.get(), 2, author);
+                          sqlite3_bind_int64(insert.get(), 3, now);
+                          bindText(insert.get(), 4, text);
+                          return sqlite3_step(insert.get()) == SQLITE_DONE;
+                      });
 }
 
 Result<ReviewState> SqliteStore::reviewOf(qint64 rowId)

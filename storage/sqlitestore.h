@@ -81,6 +81,11 @@ private:
     Result<void> extendRecordChain();
     // Appends to the activity chain; the caller holds a write transaction.
     Result<qint64> appendActivity(ActivityEntry entry);
+    // Review changes and notes: `apply` binds and runs one statement for a row (false on an
+    // SQLite error), in one transaction; the rows it changed get one activity entry and one
+    // reviewChanged().
+    Result<qint64> changeRows(std::span<const qint64> rowIds, ActivityEntry entry,
+                              const QString &doing, const std::function<bool(qint64)> &apply);
     Result<std::optional<ChainProblem>>
     verifyRecords(VerifyReport &report, const std::function<bool(qint64, qint64)> &progress);
     Result<std::optional<ChainProblem>> verifyActivity(VerifyReport &report);
