@@ -705,6 +705,12 @@ Result<WriteCounts> SqliteStore::write(std::span<const IncomingRecord> records,
     }
     auto [seq, previous] = *head;
 
+    // The full-text rows are written last, all together. FTS5 flushes what it holds in memory
+    // to a new segment whenever another statement of the transaction opens a savepoint (every
+    // INSERT into interactions does, for its triggers and unique indexes): interleaved, each
+    // record became a segment of its own, and merging those cost more than the rest of the write.
+    std::vector<std::pair<qint64, const IncomingRecord *>> toIndex;
+    toIndex.reserve(records.size());
     for (const IncomingRecord &record : records) {
         // Records that did not come through prepare() (the collector, tests) are packed here.
         const bool prepared = !record.packedDocument.empty();
@@ -749,16 +755,7 @@ Result<WriteCounts> SqliteStore::write(std::span<const IncomingRecord> records,
             const qint64 rowId = sqlite3_last_insert_rowid(m_handle);
             ++seq;
             previous = link;
-            sqlite3_stmt *t = *text;
-            sqlite3_reset(t);
-            sqlite3_bind_int64(t, 1, rowId);
-            bindTextOrNull(t, 2, r.prompt);
-            bindTextOrNull(t, 3, r.systemPrompt);
-            bindTextOrNull(t, 4, r.contextText);
-            bindTextOrNull(t, 5, r.response);
-            if (sqlite3_step(t) != SQLITE_DONE)
-                return failed(
-                    QStringLiteral("cannot index %1").arg(QString::fromStdString(record.source)));
+            toIndex.emplace_back(rowId, &record);
             sqlite3_stmt *v = *preview;
             sqlite3_reset(v);
             const std::string promptPreview = previewLine(r.prompt);
@@ -818,6 +815,19 @@ Result<WriteCounts> SqliteStore::write(std::span<const IncomingRecord> records,
             return failed(
                 QStringLiteral("cannot quarantine %1").arg(QString::fromStdString(q.source)));
         ++counts.rejected;
+    }
+    for (const auto &[rowId, record] : toIndex) {
+        const Interaction &r = record->decoded.interaction;
+        sqlite3_stmt *t = *text;
+        sqlite3_reset(t);
+        sqlite3_bind_int64(t, 1, rowId);
+        bindTextOrNull(t, 2, r.prompt);
+        bindTextOrNull(t, 3, r.systemPrompt);
+        bindTextOrNull(t, 4, r.contextText);
+        bindTextOrNull(t, 5, r.response);
+        if (sqlite3_step(t) != SQLITE_DONE)
+            return failed(
+                QStringLiteral("cannot index %1").arg(QString::fromStdString(record->source)));
     }
     if (counts.stored > 0)
         if (auto moved = setChainHead(ChainName::Records, seq, previous); !moved) {
