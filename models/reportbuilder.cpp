@@ -430,8 +430,8 @@ Result<ReportData> buildReport(Store &store, const ReportRequest &request,
         for (const auto &[r, rowId] : decoded) {
             if (cancelled())
                 return fail(QCoreApplication::translate("Report", "cancelled"));
-            if (auto taken = take(r, rowId); !taken)
-                return std::unexpected(taken.error());
+            if (auto t = take(r, rowId); !t)
+                return std::unexpected(t.error());
         }
         data.summary = summarize(data.rows);
     } else {

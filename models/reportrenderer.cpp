@@ -395,12 +395,12 @@ private:
     }
 
     // A chain's head as the report shows it: the link in hex and how long the chain is.
-    static QString head(const ChainHead &head, const QString &what)
+    static QString head(const ChainHead &chain, const QString &what)
     {
-        if (head.link.empty())
+        if (chain.link.empty())
             return esc(tr("empty (no %1)").arg(what));
         return QStringLiteral("<span class=\"mono\">%1</span><br>%2")
-            .arg(esc(head.link), esc(tr("after %1 %2").arg(num(head.length), what)));
+            .arg(esc(chain.link), esc(tr("after %1 %2").arg(num(chain.length), what)));
     }
 
     QString recordsHead() const

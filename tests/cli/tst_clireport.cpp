@@ -159,7 +159,7 @@ private Q_SLOTS:
         QVERIFY2(run.exitCode == 0, qPrintable(run.err));
         const QString flat = pdfText(pdf).simplified();
         for (const QString &expected :
-             {u"unreviewed 9 75.0% approved 2 16.7% issue 0 0% escalated 1 8.3%"_qs,
+             {u"unreviewed 9 75.0% approved 2 16.7% issue 0 0.0% escalated 1 8.3%"_qs,
               u"Flagged by a reviewer 1 (8.3%)"_qs, u"Note by Rita Reviewer"_qs,
               u"Escalated to <legal> on Monday."_qs, u"flagged by a reviewer: needs legal"_qs,
               u"Verified OK: both integrity chains are intact"_qs})

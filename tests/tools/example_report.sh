@@ -3,7 +3,9 @@
 #   tests/tools/example_report.sh [BUILD_DIR]
 # writes docs/example-report.pdf and docs/screenshots/report-*.png. A few flagged interactions
 # are replayed first against the local fake LLM server (llmaudit-fakellm, on 127.0.0.1) so that
-# the report has replay comparisons. Needs pdftoppm (poppler-utils).
+# the report has replay comparisons, and a few are reviewed with `llmaudit review` (statuses, a
+# reviewer's flag, notes) so that it has reviews; the report verifies the integrity chains.
+# Needs pdftoppm (poppler-utils).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build}
@@ -37,6 +39,18 @@ JSON
 sed -n '2,4p' "$work/flagged.csv" | cut -d, -f1 >"$work/ids.txt"
 FAKE_KEY=sk-local "$LLMAUDIT" replay --store "$store" --providers "$work/providers.json" \
     --provider fake --ids-from "$work/ids.txt" --json >/dev/null || true
+
+# Reviews: the replayed ones and two that the log did not flag.
+"$LLMAUDIT" report --store "$store" --filter 'not flagged' --format csv -o "$work/plain.csv" 2>/dev/null
+mapfile -t flagged <"$work/ids.txt"
+mapfile -t plain < <(sed -n '2,3p' "$work/plain.csv" | cut -d, -f1)
+review() { "$LLMAUDIT" review --store "$store" --reviewer "Rita Reviewer" "$@" >/dev/null; }
+review --status escalated --note "Prompt injection that reached the tool call; escalated to the security team (SEC-118)." "${flagged[0]}"
+review --status issue --flag "leaks a customer's e-mail address" \
+    --note "The response repeats the address from the context document. Asked the owner to redact it." "${flagged[1]}"
+review --status approved --note "False positive: the number is a public support line." "${flagged[2]}"
+review --status approved "${plain[0]}"
+review --flag "tone: dismissive of the customer" --note "Not a policy breach; worth a prompt change." "${plain[1]}"
 
 LLMAUDIT_USER="Example Auditor"
 USER="$LLMAUDIT_USER" "$LLMAUDIT" report --store "$store" \
