@@ -34,16 +34,22 @@ cat >"$work/providers.json" <<JSON
 {"providers": [{"name": "fake", "kind": "openai", "base_url": "${url%/}/v1",
                 "model": "fake-gpt", "api_key_env": "FAKE_KEY"}]}
 JSON
+# The first COUNT interaction_ids of a report's CSV (a field may hold line breaks: read as CSV).
+first_ids() {
+    /usr/bin/python3 -c 'import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))[1:1 + int(sys.argv[2])]
+print("\n".join(r[0] for r in rows))' "$1" "$2"
+}
 # The three oldest flagged interactions, replayed.
 "$LLMAUDIT" report --store "$store" --filter flagged --format csv -o "$work/flagged.csv" 2>/dev/null
-sed -n '2,4p' "$work/flagged.csv" | cut -d, -f1 >"$work/ids.txt"
+first_ids "$work/flagged.csv" 3 >"$work/ids.txt"
 FAKE_KEY=sk-local "$LLMAUDIT" replay --store "$store" --providers "$work/providers.json" \
     --provider fake --ids-from "$work/ids.txt" --json >/dev/null || true
 
 # Reviews: the replayed ones and two that the log did not flag.
 "$LLMAUDIT" report --store "$store" --filter 'not flagged' --format csv -o "$work/plain.csv" 2>/dev/null
 mapfile -t flagged <"$work/ids.txt"
-mapfile -t plain < <(sed -n '2,3p' "$work/plain.csv" | cut -d, -f1)
+mapfile -t plain < <(first_ids "$work/plain.csv" 2)
 review() { "$LLMAUDIT" review --store "$store" --reviewer "Rita Reviewer" "$@" >/dev/null; }
 review --status escalated --note "Prompt injection that reached the tool call; escalated to the security team (SEC-118)." "${flagged[0]}"
 review --status issue --flag "leaks a customer's e-mail address" \
