@@ -110,11 +110,13 @@ int runReport(const QStringList &args, const QString &description)
         request.interactionIds = std::move(*ids);
     }
 
-    // Read-write when the file allows it, so that the report is recorded in the activity log.
+    // Read-write when the file allows it, so that the report is recorded in the activity log;
+    // never creating a store that is not there (read-only says so).
     std::unique_ptr<Store> store;
-    if (auto writable = Store::open(command.storePath(), Store::Access::ReadWrite))
-        store = std::move(*writable);
-    else
+    if (QFileInfo::exists(command.storePath()))
+        if (auto writable = Store::open(command.storePath(), Store::Access::ReadWrite))
+            store = std::move(*writable);
+    if (!store)
         store = openStore(command, Store::Access::ReadOnly);
     if (!store)
         return Failed;

@@ -42,7 +42,10 @@ void ReportJob::start()
         Outcome outcome;
         // Read-write so that the report is recorded in the activity log; read-only when the file
         // allows no more (the report is written, and activityError() says it was not logged).
-        auto store = Store::open(m_storePath, Store::Access::ReadWrite);
+        // Never creating a store that is not there: read-only then says so.
+        auto store = QFileInfo::exists(m_storePath)
+                         ? Store::open(m_storePath, Store::Access::ReadWrite)
+                         : Store::open(m_storePath, Store::Access::ReadOnly);
         if (!store)
             store = Store::open(m_storePath, Store::Access::ReadOnly);
         if (!store) {

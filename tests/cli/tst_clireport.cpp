@@ -195,6 +195,16 @@ private Q_SLOTS:
         QCOMPARE(qsizetype(rows.size()), 2);
     }
 
+    void aMissingStoreIsNotCreated()
+    {
+        const QString missing = path(u"no-such-store.sqlite"_qs);
+        CliRun run = cli({u"report"_qs, u"--store"_qs, missing, u"-o"_qs, path(u"none.pdf"_qs)});
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(run.err.contains(missing), qPrintable(run.err));
+        QVERIFY(!QFile::exists(missing));
+        QVERIFY(!QFile::exists(path(u"none.pdf"_qs)));
+    }
+
     void usageErrors_data()
     {
         QTest::addColumn<QStringList>("args");
