@@ -93,7 +93,7 @@ int main(int argc, char **argv)
                 data->verified() ? "verified" : "NOT verified");
     timer.restart();
     auto verified = (*store)->verify();
-    std::printf("  of which Store::verify():          %6.2f s\n", seconds(timer));
+    std::printf("  Store::verify() alone:             %6.2f s\n", seconds(timer));
     if (!verified)
         return 1;
     for (ReportFormat format : {ReportFormat::Pdf, ReportFormat::Html, ReportFormat::Csv}) {
