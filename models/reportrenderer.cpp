@@ -513,8 +513,9 @@ private:
         endTable();
 
         h += QStringLiteral("<h3>%1</h3>\n").arg(esc(tr("Review status")));
-        h += QStringLiteral("<table width=\"100%\" cellspacing=\"0\"><tr><th>%1</th>"
-                            "<th align=\"right\">%2</th><th align=\"right\">%3</th></tr>\n")
+        h += QStringLiteral("<table width=\"100%\" cellspacing=\"0\"><tr><th width=\"60%\">%1</th>"
+                            "<th width=\"20%\" align=\"right\">%2</th>"
+                            "<th width=\"20%\" align=\"right\">%3</th></tr>\n")
                  .arg(esc(tr("Status")), esc(tr("Interactions")), esc(tr("Share")));
         for (const auto &[status, count] : d.reviewStatusCounts)
             h += QStringLiteral("<tr><td>%1</td><td align=\"right\">%2</td>"
@@ -525,8 +526,10 @@ private:
 
         if (!s.byModel.empty()) {
             h += QStringLiteral("<h3>%1</h3>\n").arg(esc(tr("Interactions by model")));
-            h += QStringLiteral("<table width=\"100%\" cellspacing=\"0\"><tr><th>%1</th>"
-                                "<th align=\"right\">%2</th><th align=\"right\">%3</th></tr>\n")
+            h += QStringLiteral(
+                     "<table width=\"100%\" cellspacing=\"0\"><tr><th width=\"60%\">%1</th>"
+                     "<th width=\"20%\" align=\"right\">%2</th>"
+                     "<th width=\"20%\" align=\"right\">%3</th></tr>\n")
                      .arg(esc(tr("Model")), esc(tr("Interactions")), esc(tr("Share")));
             for (const auto &m : s.byModel)
                 h += QStringLiteral("<tr><td>%1</td><td align=\"right\">%2</td>"
