@@ -7,6 +7,7 @@
 
 #include <QElapsedTimer>
 #include <QFile>
+#include <QFileInfo>
 #include <QTextStream>
 
 #include <cstdio>
@@ -60,6 +61,10 @@ int runReport(const QStringList &args, const QString &description)
     command.parser.addOption({{QStringLiteral("o"), QStringLiteral("output")},
                               QStringLiteral("Write the report to FILE (required)."),
                               QStringLiteral("FILE")});
+    command.parser.addOption(
+        {QStringLiteral("no-verify"),
+         QStringLiteral("Do not verify the store's integrity chains (verifying reads every "
+                        "record of the store, not only those reported on).")});
     if (auto stop = command.parse())
         return *stop;
     if (!command.parser.positionalArguments().isEmpty())
@@ -94,6 +99,7 @@ int runReport(const QStringList &args, const QString &description)
     if (auto stop = command.readFilter(request.filter))
         return *stop;
     request.filterText = command.parser.value(QStringLiteral("filter"));
+    request.verify = !command.parser.isSet(QStringLiteral("no-verify"));
     if (command.parser.isSet(QStringLiteral("ids-from"))) {
         QString error;
         auto ids = readIds(command.parser.value(QStringLiteral("ids-from")), error);
@@ -104,7 +110,14 @@ int runReport(const QStringList &args, const QString &description)
         request.interactionIds = std::move(*ids);
     }
 
-    auto store = openStore(command, Store::Access::ReadOnly);
+    // Read-write when the file allows it, so that the report is recorded in the activity log;
+    // never creating a store that is not there (read-only says so).
+    std::unique_ptr<Store> store;
+    if (QFileInfo::exists(command.storePath()))
+        if (auto writable = Store::open(command.storePath(), Store::Access::ReadWrite))
+            store = std::move(*writable);
+    if (!store)
+        store = openStore(command, Store::Access::ReadOnly);
     if (!store)
         return Failed;
     QElapsedTimer timer;
@@ -122,6 +135,13 @@ int runReport(const QStringList &args, const QString &description)
         err(QStringLiteral("llmaudit report: %1\n").arg(pages.error().toString()));
         return Failed;
     }
+    if (auto logged = store->logActivity(reportActivity(
+            *data, *format, QFileInfo(output).absoluteFilePath(), data->generatedBy));
+        !logged)
+        err(QStringLiteral("note: the report was not recorded in the activity log: %1\n")
+                .arg(logged.error().toString()));
+    if (!data->verified())
+        err(QStringLiteral("llmaudit report: %1\n").arg(data->verification));
     err(QStringLiteral("Report of %1 written to %2%3 in %4 s\n")
             .arg(data->summary.interactions == 1
                      ? QStringLiteral("1 interaction")

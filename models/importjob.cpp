@@ -5,10 +5,11 @@
 
 namespace llmaudit {
 
-ImportJob::ImportJob(QString storePath, QStringList files, QObject *parent)
+ImportJob::ImportJob(QString storePath, QStringList files, QString actor, QObject *parent)
     : QObject(parent)
     , m_storePath(std::move(storePath))
     , m_files(std::move(files))
+    , m_actor(std::move(actor))
 {
     qRegisterMetaType<llmaudit::ImportReport>();
     connect(&m_watcher, &QFutureWatcher<std::optional<ImportReport>>::finished, this, [this] {
@@ -33,6 +34,8 @@ void ImportJob::start()
             return std::nullopt;
         }
         Importer importer(**store);
+        if (!m_actor.isEmpty())
+            importer.setActor(m_actor.toStdString());
         importer.setCancelFlag(&m_cancelled);
         importer.setRejectHandler([this](const QuarantinedRecord &reject) {
             if (m_rejects.size() < MaxRejectsKept)

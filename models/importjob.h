@@ -15,7 +15,8 @@ class ImportJob : public QObject
     Q_OBJECT
 
 public:
-    ImportJob(QString storePath, QStringList files, QObject *parent = nullptr);
+    // `actor`: who the activity log records the import under (the window's Reviewer Name).
+    ImportJob(QString storePath, QStringList files, QString actor, QObject *parent = nullptr);
     ~ImportJob() override;
 
     void start();
@@ -34,6 +35,7 @@ Q_SIGNALS:
 private:
     QString m_storePath;
     QStringList m_files;
+    QString m_actor;
     std::atomic<bool> m_cancelled{false};
     std::vector<QuarantinedRecord> m_rejects;
     QFutureWatcher<std::optional<ImportReport>> m_watcher;

@@ -64,6 +64,13 @@ public:
                 });
     }
 
+    void setActor(const QString &actor)
+    {
+        m_actor = actor.toStdString();
+        if (m_engine && !m_actor.empty())
+            m_engine->setActor(m_actor);
+    }
+
     void cancel(quint64 ticket)
     {
         if (auto it = m_calls.find(ticket); it != m_calls.end())
@@ -176,6 +183,8 @@ private:
             if (!s)
                 return nullptr;
             m_engine = std::make_unique<ReplayEngine>(s, m_providers);
+            if (!m_actor.empty())
+                m_engine->setActor(m_actor);
         }
         return m_engine.get();
     }
@@ -188,6 +197,7 @@ private:
     bool m_providersRead = false;
     std::unique_ptr<ReplayEngine> m_engine;
     std::map<quint64, ReplayCall *> m_calls;
+    std::string m_actor; // empty: the engine's default
     Error m_error;
 };
 
@@ -205,6 +215,8 @@ ReplayService::ReplayService(QString storePath, QString providersPath, QObject *
     qRegisterMetaType<std::vector<llmaudit::ReplayHistoryEntry>>();
     auto *worker = new Worker(this, m_storePath, m_providersPath);
     worker->moveToThread(&m_thread);
+    connect(this, &ReplayService::setActor, worker,
+            [worker](const QString &actor) { worker->setActor(actor); });
     connect(this, &ReplayService::loadProviders, worker, [worker] { worker->loadProviders(); });
     connect(this, &ReplayService::run, worker,
             [worker](quint64 ticket, const StoredInteraction &original, const ReplaySpec &spec) {

@@ -44,6 +44,9 @@ public:
 
 Q_SIGNALS:
     // Requests (from any thread).
+    // Who the activity log records the next replays under (the window's Reviewer Name; until
+    // set, the OS user).
+    void setActor(QString actor);
     void loadProviders();
     void run(quint64 ticket, llmaudit::StoredInteraction original, llmaudit::ReplaySpec spec);
     void cancel(quint64 ticket);

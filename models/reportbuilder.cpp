@@ -105,29 +105,37 @@ Result<Interaction> decode(const StoredInteraction &stored)
     return interactionFromDocument(std::move(document));
 }
 
-// ===== REVIEW AND INTEGRITY SEAM ==============================================================
-// The review workflow (status, flags, notes), the activity log and the integrity chain
-// (Store::verify()) come from separate work that this store version does not have yet. Once it
-// is merged, fill here, from that API:
-//   - data.reviewStatusCounts (status -> interactions covered) and row.reviewStatus of
-//     data.rows, data.flagged and data.fullInteractions;
-//   - data.notes (interaction id -> its notes), for the interactions the report lists;
-//   - the `listed` condition in buildReport()'s take(), so that reviewed interactions are
-//     listed beside the flagged ones;
-//   - data.chainHead and data.verified, and data.verification in words.
-// Until then a flag is the record's own evaluation.flagged, and the renderers print that review
-// and integrity are not available.
-void fillReviewAndIntegrity(Store &store, ReportData &data)
+// The review state of an interaction, as the report shows it.
+void applyReview(ReportRow &row, const ReviewState &state, qint64 notes, qsizetype maxChars)
 {
-    (void)store;
-    data.reviewStatusCounts.reset();
-    data.notes.clear();
-    data.chainHead.reset();
-    data.verified.reset();
-    data.verification =
-        QCoreApplication::translate("Report", "Integrity: not available in this store version.");
+    row.reviewStatus = state.status;
+    row.reviewFlagged = state.flagged;
+    row.reviewFlagReason = cutText(state.flagReason, maxChars);
+    row.reviewer = state.reviewer;
+    row.notes = notes;
 }
-// ===== END OF SEAM ============================================================================
+
+// Store::verify()'s result in words: OK with the chains' lengths, or the first broken link and
+// what is wrong with it.
+QString verificationText(const VerifyReport &report)
+{
+    if (report.ok())
+        return QCoreApplication::translate("Report",
+                                           "Verified OK: both integrity chains are intact "
+                                           "(records: %1 links, activity log: %2 links).")
+            .arg(report.records.length)
+            .arg(report.activity.length);
+    const ChainProblem &p = *report.problem;
+    return QCoreApplication::translate("Report",
+                                       "BROKEN: the %1 chain breaks at link %2%3 (%4): %5.")
+        .arg(p.chain == ChainName::Records ? QCoreApplication::translate("Report", "records")
+                                           : QCoreApplication::translate("Report", "activity log"))
+        .arg(p.position)
+        .arg(p.interactionId.empty() ? QString()
+                                     : QCoreApplication::translate("Report", ", interaction %1")
+                                           .arg(QString::fromStdString(p.interactionId)))
+        .arg(QString::fromUtf8(toString(p.kind)), QString::fromStdString(p.detail));
+}
 
 } // namespace
 
@@ -165,11 +173,13 @@ QString reportFormatName(ReportFormat format)
     return {};
 }
 
-QString defaultReportAuthor()
+QString defaultReportAuthor(const QString &fallback)
 {
     const QString configured = QSettings().value(QStringLiteral("report/author")).toString();
     if (!configured.trimmed().isEmpty())
         return configured.trimmed();
+    if (!fallback.trimmed().isEmpty())
+        return fallback.trimmed();
     QString user = qEnvironmentVariable("USER");
     if (user.isEmpty())
         user = qEnvironmentVariable("LOGNAME");
@@ -181,6 +191,25 @@ QString defaultReportAuthor()
             user = QString::fromLocal8Bit(entry->pw_name);
 #endif
     return user.isEmpty() ? QCoreApplication::translate("Report", "unknown user") : user;
+}
+
+ActivityEntry reportActivity(const ReportData &data, ReportFormat format, const QString &outputPath,
+                             const QString &actor)
+{
+    ActivityEntry entry;
+    entry.actor = actor.toStdString();
+    entry.kind = ActivityKind::Report;
+    entry.what = "report: " + reportFormatName(format).toStdString() + " \"" +
+                 data.title.toStdString() + "\" written to " + outputPath.toStdString();
+    if (data.selection) {
+        // The rows of a selection are always kept: exactly the interactions covered.
+        for (const ReportRow &row : data.rows)
+            entry.interactionIds.push_back(row.interactionId);
+    } else {
+        entry.filter = data.filterText.toStdString();
+    }
+    entry.count = data.summary.interactions;
+    return entry;
 }
 
 Summary summarize(std::span<const ReportRow> rows)
@@ -287,10 +316,33 @@ Result<ReportData> buildReport(Store &store, const ReportRequest &request,
             pairOrder.emplace_back(original, replay);
     };
 
+    // Review data is looked up only for the interactions that have some (usually few).
+    for (ReviewStatus status : {ReviewStatus::Unreviewed, ReviewStatus::Approved,
+                                ReviewStatus::Issue, ReviewStatus::Escalated})
+        data.reviewStatusCounts[status] = 0;
+    auto reviewed = store.reviewedRowIds();
+    if (!reviewed)
+        return std::unexpected(reviewed.error());
+
     qint64 taken = 0;
-    auto take = [&](const Interaction &r) {
+    auto take = [&](const Interaction &r, qint64 rowId) -> Result<void> {
         ReportRow row = rowFrom(r, ReportData::MaxExcerptChars);
+        ReviewState state;
+        std::vector<ReviewNote> notes;
+        if (std::binary_search(reviewed->begin(), reviewed->end(), rowId)) {
+            auto found = store.reviewOf(rowId);
+            if (!found)
+                return std::unexpected(found.error());
+            auto noted = store.notes(rowId);
+            if (!noted)
+                return std::unexpected(noted.error());
+            state = std::move(*found);
+            notes = std::move(*noted);
+            applyReview(row, state, qint64(notes.size()), ReportData::MaxExcerptChars);
+        }
         ++taken;
+        ++data.reviewStatusCounts[row.reviewStatus];
+        data.reviewFlagged += row.reviewFlagged;
         data.firstMs = std::min(data.firstMs.value_or(r.timestampMs), r.timestampMs);
         data.lastMs = std::max(data.lastMs.value_or(r.timestampMs), r.timestampMs);
         users.insert(r.userId);
@@ -299,19 +351,30 @@ Result<ReportData> buildReport(Store &store, const ReportRequest &request,
             data.promptTokens += *r.promptTokens;
         if (r.completionTokens)
             data.completionTokens += *r.completionTokens;
-        // REVIEW SEAM: once reviews exist, an interaction with a review status or notes is
-        // listed (and, in a filter report, shown in full) too: `|| <has a review>` here.
-        const bool listed = r.flagged;
-        if (listed && int(data.flagged.size()) < ReportData::MaxFlaggedListed)
-            data.flagged.push_back(row);
+        bool shown = false; // listed or in full: its notes are printed
+        const bool listed = row.listed();
+        if (listed && data.listedTotal++ < ReportData::MaxListed) {
+            data.listed.push_back(row);
+            shown = true;
+        }
         const bool full = data.selection || listed;
         const int maxFull =
-            data.selection ? ReportData::MaxFullSelection : ReportData::MaxFullFlagged;
+            data.selection ? ReportData::MaxFullSelection : ReportData::MaxFullListed;
         if (full) {
-            if (int(data.fullInteractions.size()) < maxFull)
+            if (int(data.fullInteractions.size()) < maxFull) {
                 data.fullInteractions.push_back(fullFrom(r));
-            else
+                applyReview(data.fullInteractions.back().row, state, qint64(notes.size()),
+                            ReportData::MaxFullTextChars);
+                shown = true;
+            } else {
                 ++data.fullOmitted;
+            }
+        }
+        if (shown && !notes.empty()) {
+            auto &kept = data.notes[r.interactionId];
+            for (const ReviewNote &note : notes)
+                kept.push_back(
+                    {note.author, note.timeMs, cutText(note.text, ReportData::MaxFullTextChars)});
         }
         if (!r.replayOf.empty())
             addPair(r.replayOf, r.interactionId);
@@ -321,6 +384,7 @@ Result<ReportData> buildReport(Store &store, const ReportRequest &request,
             data.rows.push_back(std::move(row));
         if (taken % 64 == 0)
             report(taken, total, readingStep);
+        return {};
     };
 
     if (data.selection) {
@@ -352,21 +416,22 @@ Result<ReportData> buildReport(Store &store, const ReportRequest &request,
             else if (seen.insert((*found)->rowId).second)
                 chosen.push_back(std::move(**found));
         }
-        std::vector<Interaction> decoded;
+        std::vector<std::pair<Interaction, qint64>> decoded; // with its row id
         decoded.reserve(chosen.size());
         for (const StoredInteraction &stored : chosen) {
             auto r = decode(stored);
             if (!r)
                 return std::unexpected(r.error());
-            decoded.push_back(std::move(*r));
+            decoded.emplace_back(std::move(*r), stored.rowId);
         }
         std::stable_sort(decoded.begin(), decoded.end(), [](const auto &a, const auto &b) {
-            return a.timestampMs < b.timestampMs;
+            return a.first.timestampMs < b.first.timestampMs;
         });
-        for (const Interaction &r : decoded) {
+        for (const auto &[r, rowId] : decoded) {
             if (cancelled())
                 return fail(QCoreApplication::translate("Report", "cancelled"));
-            take(r);
+            if (auto t = take(r, rowId); !t)
+                return std::unexpected(t.error());
         }
         data.summary = summarize(data.rows);
     } else {
@@ -385,7 +450,10 @@ Result<ReportData> buildReport(Store &store, const ReportRequest &request,
                                                        failure = r.error();
                                                        return false;
                                                    }
-                                                   take(*r);
+                                                   if (auto t = take(*r, stored.rowId); !t) {
+                                                       failure = t.error();
+                                                       return false;
+                                                   }
                                                    return true;
                                                },
                                                {SortColumn::Time, Qt::AscendingOrder});
@@ -446,7 +514,28 @@ Result<ReportData> buildReport(Store &store, const ReportRequest &request,
         data.replays.push_back({originalId, replayId, std::move(*comparison)});
     }
 
-    fillReviewAndIntegrity(store, data);
+    // Integrity: both chains, as of now (the report's own activity entry comes after).
+    if (request.verify) {
+        const QString verifyStep =
+            QCoreApplication::translate("Report", "Verifying the integrity chains");
+        report(0, 0, verifyStep);
+        auto verified = store.verify([&](qint64 done, qint64 all) {
+            report(done, all, verifyStep);
+            return !cancelled();
+        });
+        if (cancelled())
+            return fail(QCoreApplication::translate("Report", "cancelled"));
+        if (verified) {
+            data.verification = verificationText(*verified);
+            data.integrity = std::move(*verified);
+        } else {
+            data.verification = QCoreApplication::translate("Report", "Not verified: %1")
+                                    .arg(verified.error().toString());
+        }
+    } else {
+        data.verification =
+            QCoreApplication::translate("Report", "Not verified: the report was made without it.");
+    }
     return data;
 }
 

@@ -28,6 +28,11 @@ Result<ReportData> buildReport(Store &store, const ReportRequest &request,
                                const ReportProgressHandler &progress = {},
                                const std::atomic<bool> *cancel = nullptr);
 
+// The activity log's entry for a report written to `outputPath` (kind report): who, the format
+// and file, the scope (the filter, or the chosen interactions' ids) and how many interactions.
+ActivityEntry reportActivity(const ReportData &data, ReportFormat format, const QString &outputPath,
+                             const QString &actor);
+
 // The figures Store::summary() gives, computed the same way over a list of interactions (a
 // selection report, which no filter describes).
 Summary summarize(std::span<const ReportRow> rows);

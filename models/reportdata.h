@@ -40,12 +40,16 @@ struct ReportRequest
     // A selection always keeps them.
     bool keepRows = true;
     int64_t generatedAtMs = 0; // 0: now
+    // Whether to verify the store's integrity chains (Store::verify(), which reads every record
+    // of the store, not only those the report covers). Off, the report says it was not checked.
+    bool verify = true;
 
     bool isSelection() const { return !interactionIds.empty() || !rowIds.empty(); }
 };
 
-// Who generates a report unless told: the "report/author" setting, else the OS user name.
-QString defaultReportAuthor();
+// Who generates a report unless told: the "report/author" setting, else `fallback` (the
+// window passes its Reviewer Name), else the OS user name.
+QString defaultReportAuthor(const QString &fallback = {});
 
 // One interaction as the report's lists and the CSV show it. Texts are the whole prompt and
 // response for interactions shown in full, else their first MaxExcerptChars characters.
@@ -68,9 +72,19 @@ struct ReportRow
     std::string replayOf;
     std::string prompt;
     std::string response;
-    // REVIEW SEAM: the reviewer's status of this interaction ("open", "reviewed", ...) once the
-    // store keeps reviews; nothing until then.
-    std::optional<std::string> reviewStatus;
+    // The reviewers' data kept beside the record (store.h): status, flag, how many notes.
+    ReviewStatus reviewStatus = ReviewStatus::Unreviewed;
+    bool reviewFlagged = false;
+    std::string reviewFlagReason;
+    std::string reviewer; // who changed the review last (empty when never reviewed)
+    qint64 notes = 0;
+
+    // Listed in the report's "flagged and reviewed" list: flagged by the log or a reviewer,
+    // given a status, or with notes.
+    bool listed() const
+    {
+        return flagged || reviewFlagged || reviewStatus != ReviewStatus::Unreviewed || notes > 0;
+    }
 };
 
 // An interaction shown in full: every field a reader needs, taken from the record.
@@ -90,7 +104,7 @@ struct ReportInteraction
     std::vector<std::string> tags;
 };
 
-// REVIEW SEAM: a reviewer's note on an interaction.
+// A reviewer's note on an interaction.
 struct ReportNote
 {
     std::string author;
@@ -128,29 +142,33 @@ struct ReportData
 
     // Every interaction covered, in time order (unless the request said !keepRows).
     std::vector<ReportRow> rows;
-    std::vector<ReportRow> flagged;                  // the flagged ones (at most MaxFlaggedListed)
+    // The flagged and reviewed ones (ReportRow::listed()), at most MaxListed of listedTotal.
+    std::vector<ReportRow> listed;
+    qint64 listedTotal = 0;
     std::vector<ReportInteraction> fullInteractions; // shown in full
     qint64 fullOmitted = 0; // would have been shown in full but for MaxFull*
     std::vector<ReportReplay> replays;
     qint64 replaysOmitted = 0;
 
-    // REVIEW SEAM: filled from the review API after the merge of the review work. Until then
-    // the builder leaves statusCounts and notes empty and the renderers say "not available".
-    std::optional<std::map<std::string, qint64>> reviewStatusCounts; // status -> interactions
-    std::map<std::string, std::vector<ReportNote>> notes;            // interaction id -> notes
+    // Review: interactions covered per status (every status, in ReviewStatus order, zeros too),
+    // how many a reviewer flagged, and the notes of the listed interactions, oldest first.
+    std::map<ReviewStatus, qint64> reviewStatusCounts;
+    qint64 reviewFlagged = 0;
+    std::map<std::string, std::vector<ReportNote>> notes; // interaction id -> notes
 
-    // INTEGRITY SEAM: the integrity chain's head when the report was made and the result of
-    // Store::verify(), once the store has them. `verification` is always a sentence to print.
-    std::optional<std::string> chainHead;
-    std::optional<bool> verified;
+    // Integrity: Store::verify() when the report was made. `integrity` is nothing when the
+    // verification could not run (`verification` then says why); its `problem` is the first
+    // broken link. `verification` is always a sentence to print.
+    std::optional<VerifyReport> integrity;
     QString verification;
+    bool verified() const { return integrity && integrity->ok(); }
 
     // Limits that keep a report readable and its memory bounded.
     static constexpr qsizetype MaxExcerptChars = 500;
     static constexpr qsizetype MaxFullTextChars = 20'000;
-    static constexpr int MaxFlaggedListed = 1000;
+    static constexpr int MaxListed = 1000;
     static constexpr int MaxFullSelection = 200; // chosen interactions shown in full
-    static constexpr int MaxFullFlagged = 25;    // flagged ones shown in full in a filter report
+    static constexpr int MaxFullListed = 25;     // listed ones shown in full in a filter report
     static constexpr int MaxReplays = 50;
     static constexpr int MaxReplaysPerInteraction = 5;
 };

@@ -3,21 +3,24 @@
 #include "reportbuilder.h"
 #include "reportrenderer.h"
 
+#include <QFileInfo>
 #include <QtConcurrent/QtConcurrentRun>
 
 namespace llmaudit {
 
 ReportJob::ReportJob(QString storePath, ReportRequest request, ReportFormat format,
-                     QString outputPath, QObject *parent)
+                     QString outputPath, QString actor, QObject *parent)
     : QObject(parent)
     , m_storePath(std::move(storePath))
     , m_request(std::move(request))
     , m_format(format)
     , m_outputPath(std::move(outputPath))
+    , m_actor(std::move(actor))
 {
     m_request.keepRows = m_format == ReportFormat::Csv; // only a CSV lists every interaction
     connect(&m_watcher, &QFutureWatcher<Outcome>::finished, this, [this] {
         const Outcome outcome = m_watcher.result();
+        m_activityError = outcome.activityError;
         if (outcome.ok)
             Q_EMIT finished(m_outputPath, outcome.pages, outcome.interactions);
         else if (outcome.cancelled)
@@ -37,7 +40,14 @@ void ReportJob::start()
 {
     m_watcher.setFuture(QtConcurrent::run([this]() -> Outcome {
         Outcome outcome;
-        auto store = Store::open(m_storePath, Store::Access::ReadOnly);
+        // Read-write so that the report is recorded in the activity log; read-only when the file
+        // allows no more (the report is written, and activityError() says it was not logged).
+        // Never creating a store that is not there: read-only then says so.
+        auto store = QFileInfo::exists(m_storePath)
+                         ? Store::open(m_storePath, Store::Access::ReadWrite)
+                         : Store::open(m_storePath, Store::Access::ReadOnly);
+        if (!store)
+            store = Store::open(m_storePath, Store::Access::ReadOnly);
         if (!store) {
             outcome.message = store.error().toString();
             return outcome;
@@ -73,6 +83,10 @@ void ReportJob::start()
             return outcome;
         }
         outcome.ok = true;
+        if (auto logged = (*store)->logActivity(reportActivity(
+                *data, m_format, QFileInfo(m_outputPath).absoluteFilePath(), m_actor));
+            !logged)
+            outcome.activityError = logged.error().toString();
         outcome.pages = *written;
         outcome.interactions = data->summary.interactions;
         return outcome;

@@ -17,14 +17,18 @@ class ReportJob : public QObject
     Q_OBJECT
 
 public:
+    // `actor`: who the activity log records the report under (the window's Reviewer Name).
     ReportJob(QString storePath, ReportRequest request, ReportFormat format, QString outputPath,
-              QObject *parent = nullptr);
+              QString actor, QObject *parent = nullptr);
     ~ReportJob() override;
 
     void start();
     void cancel();
     bool isRunning() const { return m_watcher.isRunning(); }
     const QString &outputPath() const { return m_outputPath; }
+    // After finished(): why the report, though written, is not in the activity log (empty when
+    // it is).
+    const QString &activityError() const { return m_activityError; }
 
 Q_SIGNALS:
     void progressed(int percent, const QString &text);
@@ -41,12 +45,15 @@ private:
         QString message;
         int pages = 0;
         qint64 interactions = 0;
+        QString activityError;
     };
 
     QString m_storePath;
     ReportRequest m_request;
     ReportFormat m_format;
     QString m_outputPath;
+    QString m_actor;
+    QString m_activityError;
     std::atomic<bool> m_cancelled{false};
     QFutureWatcher<Outcome> m_watcher;
 };

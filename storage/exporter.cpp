@@ -8,43 +8,10 @@ using nlohmann::json;
 
 namespace {
 
-const char *const CsvColumns[] = {
-    "interaction_id", "timestamp",         "user_id",      "session_id", "model",
-    "prompt_tokens",  "completion_tokens", "total_tokens", "latency_ms", "finish_reason",
-    "flagged",        "sensitivity_level", "replay_of",    "prompt",     "response",
-};
-
-std::string number(const std::optional<int64_t> &value)
+const std::vector<CsvColumn<Interaction>> &exportColumns()
 {
-    return value ? std::to_string(*value) : std::string();
-}
-
-std::string csvRow(const Interaction &r)
-{
-    const std::string fields[] = {
-        csvField(r.interactionId),
-        csvField(r.timestamp),
-        csvField(r.userId),
-        csvField(r.sessionId),
-        csvField(r.model),
-        csvField(number(r.promptTokens), false),
-        csvField(number(r.completionTokens), false),
-        csvField(number(r.totalTokens), false),
-        csvField(number(r.latencyMs), false),
-        csvField(r.finishReason),
-        csvField(r.flagged ? "true" : "false", false),
-        csvField(r.sensitivity ? std::string(toString(*r.sensitivity)) : std::string()),
-        csvField(r.replayOf),
-        csvField(r.prompt),
-        csvField(r.response),
-    };
-    std::string row;
-    for (const auto &field : fields) {
-        if (!row.empty())
-            row += ',';
-        row += field;
-    }
-    return row + "\r\n";
+    static const std::vector<CsvColumn<Interaction>> columns = interactionCsvColumns<Interaction>();
+    return columns;
 }
 
 } // namespace
@@ -56,6 +23,11 @@ std::optional<ExportFormat> exportFormatFromName(QStringView name)
     if (name == u"csv")
         return ExportFormat::Csv;
     return std::nullopt;
+}
+
+std::string csvNumber(const std::optional<int64_t> &value)
+{
+    return value ? std::to_string(*value) : std::string();
 }
 
 std::string csvField(std::string_view text, bool isText)
@@ -88,29 +60,27 @@ Result<qint64> exportInteractions(Store &store, ExportFormat format, QIODevice &
         buffer.clear();
     };
     if (format == ExportFormat::Csv) {
-        for (const char *column : CsvColumns)
-            buffer += std::string(buffer.empty() ? "" : ",") + column;
-        buffer += "\r\n";
+        buffer += csvHeader<Interaction>(exportColumns());
     }
-    auto walked =
-        store.forEachInteraction(filter,
-                                 [&](const StoredInteraction &item) {
-                                     if (cancel && cancel->load())
-                                         return false;
-                                     if (format == ExportFormat::Jsonl) {
-                                         buffer += item.document;
-                                         buffer += '\n';
-                                     } else {
-                                         auto document = json::parse(item.document, nullptr, false);
-                                         buffer +=
-                                             csvRow(interactionFromDocument(std::move(document)));
-                                     }
-                                     ++written;
-                                     if (buffer.size() > 1024 * 1024)
-                                         flush();
-                                     return !error;
-                                 },
-                                 {SortColumn::Ingested, Qt::AscendingOrder});
+    auto walked = store.forEachInteraction(
+        filter,
+        [&](const StoredInteraction &item) {
+            if (cancel && cancel->load())
+                return false;
+            if (format == ExportFormat::Jsonl) {
+                buffer += item.document;
+                buffer += '\n';
+            } else {
+                auto document = json::parse(item.document, nullptr, false);
+                buffer += csvRow<Interaction>(exportColumns(),
+                                              interactionFromDocument(std::move(document)));
+            }
+            ++written;
+            if (buffer.size() > 1024 * 1024)
+                flush();
+            return !error;
+        },
+        {SortColumn::Ingested, Qt::AscendingOrder});
     if (!walked)
         return std::unexpected(walked.error());
     if (!error)

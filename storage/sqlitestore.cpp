@@ -1830,6 +1830,21 @@ Result<std::vector<ReviewNote>> SqliteStore::notes(qint64 rowId)
     return list;
 }
 
+Result<std::vector<qint64>> SqliteStore::reviewedRowIds()
+{
+    Statement q(m_handle, "SELECT interaction FROM reviews WHERE status != 0 OR flagged = 1 "
+                          "UNION SELECT interaction FROM notes ORDER BY 1");
+    if (!q)
+        return std::unexpected(sqliteError(QStringLiteral("cannot read the reviews")));
+    std::vector<qint64> ids;
+    int rc;
+    while ((rc = sqlite3_step(q.get())) == SQLITE_ROW)
+        ids.push_back(sqlite3_column_int64(q.get(), 0));
+    if (rc != SQLITE_DONE)
+        return std::unexpected(sqliteError(QStringLiteral("cannot read the reviews")));
+    return ids;
+}
+
 Result<VerifyReport> SqliteStore::verify(const std::function<bool(qint64, qint64)> &progress)
 {
     // One read transaction: both chains and their heads as of one moment.

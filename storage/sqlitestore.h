@@ -68,6 +68,7 @@ public:
                            const std::string &text) override;
     Result<ReviewState> reviewOf(qint64 rowId) override;
     Result<std::vector<ReviewNote>> notes(qint64 rowId) override;
+    Result<std::vector<qint64>> reviewedRowIds() override;
     Result<qint64> logActivity(const ActivityEntry &entry) override;
     Result<std::vector<ActivityEntry>> activity(const ActivityQuery &query) override;
     Result<VerifyReport> verify(const std::function<bool(qint64, qint64)> &progress = {}) override;

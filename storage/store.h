@@ -423,6 +423,10 @@ public:
     virtual Result<ReviewState> reviewOf(qint64 rowId) = 0;
     // Its notes, oldest first.
     virtual Result<std::vector<ReviewNote>> notes(qint64 rowId) = 0;
+    // The row ids of the interactions that have review data (a status other than unreviewed, a
+    // reviewer's flag or a note), ascending: what a report walking many interactions looks up
+    // instead of asking reviewOf() for each.
+    virtual Result<std::vector<qint64>> reviewedRowIds() = 0;
 
     // Appends an entry to the activity log; returns its id.
     virtual Result<qint64> logActivity(const ActivityEntry &entry) = 0;

@@ -736,7 +736,7 @@ void MainWindow::importFiles(const QStringList &files)
                                  tr("An import is already running; wait for it or cancel it."));
         return;
     }
-    m_import = new ImportJob(m_storePath, files, this);
+    m_import = new ImportJob(m_storePath, files, ReviewActions::reviewerName(), this);
     m_progress->setValue(0);
     m_progress->show();
     m_cancel->show();

@@ -2,6 +2,7 @@
 
 #include "logcodec.h"
 #include "logschema.h"
+#include "reviewactions.h"
 
 #include <QComboBox>
 #include <QDateTime>
@@ -493,6 +494,8 @@ void ReplayPanel::run()
     const ReplaySpec replaySpec = spec();
     setStatus(replaySpec.overrides.isEmpty() ? tr("Replaying as recorded…")
                                              : tr("Replaying with your changes…"));
+    // The Reviewer Name as it is now (it may have changed since the last replay).
+    Q_EMIT m_service->setActor(ReviewActions::reviewerName());
     Q_EMIT m_service->run(m_running, m_stored, replaySpec);
     updateButtons();
     Q_EMIT replayStarted(QString::fromStdString(m_interactionId));

@@ -1,6 +1,7 @@
 #include "reportdialog.h"
 
 #include "reportjob.h"
+#include "reviewactions.h"
 
 #include <QComboBox>
 #include <QDialogButtonBox>
@@ -129,7 +130,7 @@ ReportRequest ReportDialog::request() const
 {
     ReportRequest request;
     request.title = m_title->text().trimmed();
-    request.generatedBy = defaultReportAuthor();
+    request.generatedBy = defaultReportAuthor(ReviewActions::reviewerName());
     if (m_useSelection->isChecked() && !m_selected.empty()) {
         request.rowIds = m_selected;
     } else {
@@ -181,7 +182,8 @@ bool ReportDialog::exportReport()
     QSettings().setValue(LastDirKey, info.absolutePath());
     QSettings().setValue(LastFormatKey, int(format()));
 
-    m_job = new ReportJob(m_storePath, request(), format(), path, this);
+    m_job =
+        new ReportJob(m_storePath, request(), format(), path, ReviewActions::reviewerName(), this);
     m_progress =
         new QProgressDialog(tr("Collecting the interactions…"), tr("Cancel"), 0, 100, this);
     m_progress->setWindowTitle(tr("Writing Report"));
@@ -199,7 +201,19 @@ bool ReportDialog::exportReport()
     });
     connect(m_job, &ReportJob::finished, this,
             [this](const QString &written, int pages, qint64 interactions) {
+                const QString notLogged = m_job->activityError();
                 finishJob();
+                if (!notLogged.isEmpty()) {
+                    // Not modal, and owned by the window: this dialog closes now.
+                    auto *box = new QMessageBox(
+                        QMessageBox::Warning, windowTitle(),
+                        tr("The report was written to %1, but it is not recorded in the activity "
+                           "log: %2")
+                            .arg(QDir::toNativeSeparators(written), notLogged),
+                        QMessageBox::Ok, parentWidget());
+                    box->setAttribute(Qt::WA_DeleteOnClose);
+                    box->open();
+                }
                 Q_EMIT reportWritten(written, pages, interactions);
                 accept();
             });

@@ -1,7 +1,9 @@
 // Audit report speed (issue 7: a report of 1,000 interactions in under 15 s):
 //   bench_report [COUNT]
 // generates COUNT interactions (default 1000) with llmaudit-loggen (--hostile), imports them,
-// then times building the report and writing it as PDF, HTML and CSV in this process, a
+// reviews one in ten of them (a status; a flag and a note on every other one of those), then
+// times building the report (with the integrity verification, timed alone too) and writing it
+// as PDF, HTML and CSV in this process, a
 // selection report of the most interactions shown in full, and `llmaudit report -o X.pdf` end
 // to end. Prints figures; asserts nothing.
 
@@ -59,6 +61,17 @@ int main(int argc, char **argv)
             return 1;
         }
         Importer(**store).importFiles({log});
+        auto ids = (*store)->rowIds(FilterExpr{}, {SortColumn::Ingested, Qt::AscendingOrder});
+        if (!ids)
+            return 1;
+        std::vector<qint64> approved, issues;
+        for (size_t i = 0; i < ids->size(); i += 10)
+            (i % 20 ? approved : issues).push_back((*ids)[i]);
+        const std::string reviewer = "Bench Reviewer";
+        if (!(*store)->setReview(approved, {ReviewStatus::Approved, {}, false, reviewer}) ||
+            !(*store)->setReview(issues, {ReviewStatus::Issue, "bench flag", false, reviewer}) ||
+            !(*store)->addNote(issues, reviewer, "A reviewer's note of a few words."))
+            return 1;
     }
     auto store = Store::open(storePath, Store::Access::ReadOnly);
     if (!store)
@@ -72,10 +85,17 @@ int main(int argc, char **argv)
         std::fprintf(stderr, "%s\n", qPrintable(data.error().toString()));
         return 1;
     }
-    std::printf("  build (read, summarize, compare):  %6.2f s  (%lld interactions, %lld flagged, "
-                "%zu in full, %zu replays)\n",
+    std::printf("  build (read, summarize, compare,\n"
+                "    review, verify):                 %6.2f s  (%lld interactions, %lld flagged, "
+                "%lld listed, %zu in full, %zu replays, %s)\n",
                 seconds(timer), qint64(data->summary.interactions), qint64(data->summary.flagged),
-                data->fullInteractions.size(), data->replays.size());
+                qint64(data->listedTotal), data->fullInteractions.size(), data->replays.size(),
+                data->verified() ? "verified" : "NOT verified");
+    timer.restart();
+    auto verified = (*store)->verify();
+    std::printf("  Store::verify() alone:             %6.2f s\n", seconds(timer));
+    if (!verified)
+        return 1;
     for (ReportFormat format : {ReportFormat::Pdf, ReportFormat::Html, ReportFormat::Csv}) {
         const QString out = dir.filePath(QStringLiteral("report.") + reportFormatName(format));
         timer.restart();

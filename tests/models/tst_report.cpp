@@ -14,6 +14,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <sqlite3.h>
+
 using namespace llmaudit;
 using nlohmann::json;
 
@@ -63,6 +65,36 @@ QString withoutSpace(QString text)
     return text.remove(QRegularExpression(u"\\s+"_qs));
 }
 
+// Replaces an interaction's stored document behind the store's back, through a connection of
+// its own, as someone tampering would (as tst_review does).
+bool tamperDocument(const QString &path, const std::string &interactionId,
+                    const std::string &document)
+{
+    sqlite3 *db = nullptr;
+    if (sqlite3_open(path.toUtf8().constData(), &db) != SQLITE_OK)
+        return false;
+    // The store's triggers name its SQL function: a stand-in that passes the text through.
+    sqlite3_create_function(
+        db, "llmaudit_json", 1, SQLITE_UTF8, nullptr,
+        [](sqlite3_context *c, int, sqlite3_value **v) { sqlite3_result_value(c, v[0]); }, nullptr,
+        nullptr);
+    sqlite3_stmt *update = nullptr;
+    bool ok =
+        sqlite3_prepare_v2(db, "UPDATE interactions SET document = ?1 WHERE interaction_id = ?2",
+                           -1, &update, nullptr) == SQLITE_OK;
+    if (ok) {
+        sqlite3_bind_text(update, 1, document.c_str(), int(document.size()), SQLITE_TRANSIENT);
+        sqlite3_bind_text(update, 2, interactionId.c_str(), int(interactionId.size()),
+                          SQLITE_TRANSIENT);
+        ok = sqlite3_step(update) == SQLITE_DONE && sqlite3_changes(db) == 1;
+    }
+    if (!ok)
+        qWarning("tampering failed: %s", sqlite3_errmsg(db));
+    sqlite3_finalize(update);
+    sqlite3_close(db);
+    return ok;
+}
+
 } // namespace
 
 class TestReport : public QObject
@@ -72,6 +104,28 @@ class TestReport : public QObject
 private:
     QTemporaryDir m_dir;
     std::unique_ptr<Store> m_store;
+
+    // Another store holding the fixture's records, for tests that review or tamper with it.
+    std::unique_ptr<Store> freshStore(const QString &name)
+    {
+        auto store = Store::open(m_dir.filePath(name));
+        if (!store)
+            qFatal("%s", qPrintable(store.error().toString()));
+        std::vector<IncomingRecord> batch;
+        for (const json &r : reportfixture::records())
+            batch.push_back(incoming(r));
+        if (!(*store)->write(batch, {}))
+            qFatal("cannot write the fixture");
+        return std::move(*store);
+    }
+
+    static qint64 rowIdOf(Store &store, const std::string &interactionId)
+    {
+        auto found = store.interaction(interactionId);
+        if (!found || !*found)
+            qFatal("no %s", interactionId.c_str());
+        return (*found)->rowId;
+    }
 
     ReportData build(const ReportRequest &request = {})
     {
@@ -121,12 +175,13 @@ private Q_SLOTS:
         QCOMPARE(data.rows.front().interactionId, std::string("hostile-1"));
         QCOMPARE(data.rows.back().interactionId, std::string("plain-9")); // 19:00
         QVERIFY(data.firstMs && data.lastMs && *data.firstMs < *data.lastMs);
-        // The flagged ones, listed and in full (a filter report shows the flagged in full).
-        QCOMPARE(qsizetype(data.flagged.size()), 2);
-        QCOMPARE(data.flagged[0].interactionId, std::string("hostile-1"));
-        QCOMPARE(data.flagged[0].flagReason,
+        // The flagged ones, listed and in full (a filter report shows the listed in full).
+        QCOMPARE(qsizetype(data.listed.size()), 2);
+        QCOMPARE(data.listedTotal, 2);
+        QCOMPARE(data.listed[0].interactionId, std::string("hostile-1"));
+        QCOMPARE(data.listed[0].flagReason,
                  std::string("<script>flag()</script> prompt injection"));
-        QCOMPARE(data.flagged[1].interactionId, std::string("csv-4"));
+        QCOMPARE(data.listed[1].interactionId, std::string("csv-4"));
         QCOMPARE(qsizetype(data.fullInteractions.size()), 2);
         QCOMPARE(data.fullInteractions[0].row.prompt, reportfixture::HostilePrompt);
         QCOMPARE(data.fullInteractions[0].systemPrompt,
@@ -139,12 +194,18 @@ private Q_SLOTS:
         QCOMPARE(data.replays[0].replayId, std::string("replay-2"));
         QVERIFY(!data.replays[0].comparison.response.exactMatch);
         QVERIFY(data.replays[0].comparison.modelChanged);
-        // The seam: nothing from review or integrity in this store version, and it says so.
-        QVERIFY(!data.reviewStatusCounts);
+        // Nobody reviewed anything yet; the store verifies.
+        QCOMPARE(qsizetype(data.reviewStatusCounts.size()), 4);
+        QCOMPARE(data.reviewStatusCounts.at(ReviewStatus::Unreviewed), 12);
+        QCOMPARE(data.reviewStatusCounts.at(ReviewStatus::Issue), 0);
+        QCOMPARE(data.reviewFlagged, 0);
         QVERIFY(data.notes.empty());
-        QVERIFY(!data.chainHead);
-        QVERIFY(!data.verified);
-        QCOMPARE(data.verification, u"Integrity: not available in this store version."_qs);
+        QVERIFY(data.verified());
+        auto verified = m_store->verify();
+        QVERIFY(verified && verified->ok());
+        QCOMPARE(data.integrity->records.length, 12);
+        QCOMPARE(data.integrity->records.link, verified->records.link);
+        QVERIFY(data.verification.startsWith(u"Verified OK"_qs));
     }
 
     void selectionSummaryMatchesTheStore()
@@ -195,7 +256,7 @@ private Q_SLOTS:
         QCOMPARE(data.summary.interactions, 2);
         QCOMPARE(data.filterText, request.filterText);
         QVERIFY(!data.selection);
-        QCOMPARE(qsizetype(data.flagged.size()), 0);
+        QCOMPARE(qsizetype(data.listed.size()), 0);
         QCOMPARE(qsizetype(data.fullInteractions.size()), 0);
         QCOMPARE(qsizetype(data.replays.size()), 1); // both sides are in the scope: once
 
@@ -224,7 +285,7 @@ private Q_SLOTS:
         const QString all = pdfPages(path).join(u' ');
         QVERIFY(all.contains(u"Time range no interactions"_qs));
         QVERIFY(all.contains(u"No interactions: nothing to chart."_qs));
-        QVERIFY(all.contains(u"No interaction is flagged."_qs));
+        QVERIFY(all.contains(u"No interaction is flagged, reviewed or annotated."_qs));
         QVERIFY(all.contains(u"Page %1 of %1"_qs.arg(*pages)));
         const QString csv = m_dir.filePath(u"empty.csv"_qs);
         QVERIFY(writeReport(data, ReportFormat::Csv, csv));
@@ -319,8 +380,8 @@ private Q_SLOTS:
               std::string("Open <U+202E>txt.exe<U+202C> now <U+001B>[31mred<U+001B>[0m")})
             QVERIFY2(text.find(piece) != std::string::npos, piece.c_str());
         for (const char *section :
-             {"1 Summary", "2 Charts", "3 Flagged interactions", "4 Interactions in full",
-              "5 Replay comparisons", "6 Verification", "Integrity: not available"})
+             {"1 Summary", "2 Charts", "3 Flagged and reviewed interactions",
+              "4 Interactions in full", "5 Replay comparisons", "6 Verification", "Verified OK"})
             QVERIFY2(text.find(section) != std::string::npos, section);
     }
 
@@ -400,18 +461,27 @@ private Q_SLOTS:
         const QString all = text.join(u' ');
         // The cover.
         QVERIFY(text[0].contains(u"Generated by Ada Auditor"_qs));
-        QVERIFY(text[0].contains(u"Chain head not available in this store version"_qs));
+        auto verified = m_store->verify();
+        QVERIFY(verified);
+        QVERIFY2(withoutSpace(text[0]).contains(u"Chainhead"_qs +
+                                                QString::fromStdString(verified->records.link) +
+                                                u"after12records"_qs),
+                 qPrintable(text[0]));
+        QVERIFY(text[0].contains(u"Verification Verified OK"_qs));
         QVERIFY(text[0].contains(m_store->location()));
         QVERIFY(text[0].contains(u"2026-02-01 09:00:00 UTC to 2026-02-01 19:00:00 UTC"_qs));
         for (const QString &section :
-             {u"1 Summary"_qs, u"2 Charts"_qs, u"3 Flagged interactions"_qs,
+             {u"1 Summary"_qs, u"2 Charts"_qs, u"3 Flagged and reviewed interactions"_qs,
               u"4 Interactions in full"_qs, u"5 Replay comparisons"_qs, u"6 Verification"_qs})
             QVERIFY2(all.contains(section), qPrintable(section));
         // The figures.
         for (const QString &figure :
              {u"Interactions 12"_qs, u"Users 5"_qs, u"Sessions 5"_qs, u"Models 3"_qs,
-              u"Flagged 2 (16.7%)"_qs, u"Latency p50 / p95 / p99 900 ms / 2,500 ms / 2,500 ms"_qs,
-              u"restricted 1 (8.3%)"_qs, u"Integrity: not available in this store version."_qs})
+              u"Flagged by the log 2 (16.7%)"_qs, u"Flagged by a reviewer 0 (0.0%)"_qs,
+              u"Latency p50 / p95 / p99 900 ms / 2,500 ms / 2,500 ms"_qs, u"restricted 1 (8.3%)"_qs,
+              u"Status Interactions Share unreviewed 12 100.0% approved 0 0.0% issue 0 0.0% "
+              u"escalated 0 0.0%"_qs,
+              u"Verified OK: both integrity chains are intact (records: 12 links"_qs})
             QVERIFY2(all.contains(figure), qPrintable(figure));
         // Hostile text, as text (whitespace aside: the PDF wraps long lines).
         const QString flat = withoutSpace(all);
@@ -442,6 +512,192 @@ private Q_SLOTS:
                     coloured += QColor(image.pixel(x, y)).saturation() > 80;
             QVERIFY2(coloured > 50, qPrintable(u"chart %1"_qs.arg(int(chart))));
         }
+    }
+
+    void reviewsAndNotes()
+    {
+        auto store = freshStore(u"reviewed.sqlite"_qs);
+        const qint64 plain5 = rowIdOf(*store, "plain-5");
+        const qint64 orig2 = rowIdOf(*store, "orig-2");
+        const qint64 hostile1 = rowIdOf(*store, "hostile-1");
+        const std::string rita = "Rita Reviewer";
+        QCOMPARE(store->setReview({&plain5, 1}, {ReviewStatus::Approved, {}, false, rita}).value(),
+                 1);
+        QCOMPARE(
+            store
+                ->setReview({&orig2, 1}, {ReviewStatus::Issue, "=leaks a refund code", false, rita})
+                .value(),
+            1);
+        const std::string note = "Asked <b>legal</b> to look; ticket LEG-42.";
+        QCOMPARE(store->addNote({&orig2, 1}, rita, note).value(), 1);
+        QCOMPARE(
+            store->addNote({&hostile1, 1}, "Sam", "Injection attempt\nblocked upstream.").value(),
+            1);
+
+        ReportRequest request;
+        request.title = u"Reviewed audit"_qs;
+        auto built = buildReport(*store, request);
+        QVERIFY(built);
+        const ReportData &data = *built;
+        QCOMPARE(data.reviewStatusCounts.at(ReviewStatus::Unreviewed), 10);
+        QCOMPARE(data.reviewStatusCounts.at(ReviewStatus::Approved), 1);
+        QCOMPARE(data.reviewStatusCounts.at(ReviewStatus::Issue), 1);
+        QCOMPARE(data.reviewStatusCounts.at(ReviewStatus::Escalated), 0);
+        QCOMPARE(data.reviewFlagged, 1);
+        // Listed: flagged by the log (hostile-1, csv-4), reviewed (orig-2, plain-5), in order.
+        QCOMPARE(data.listedTotal, 4);
+        std::vector<std::string> listed;
+        for (const ReportRow &r : data.listed)
+            listed.push_back(r.interactionId);
+        QCOMPARE(listed, (std::vector<std::string>{"hostile-1", "orig-2", "csv-4", "plain-5"}));
+        const ReportRow &issue = data.listed[1];
+        QCOMPARE(int(issue.reviewStatus), int(ReviewStatus::Issue));
+        QVERIFY(issue.reviewFlagged);
+        QCOMPARE(issue.reviewFlagReason, std::string("=leaks a refund code"));
+        QCOMPARE(issue.reviewer, rita);
+        QCOMPARE(issue.notes, 1);
+        QCOMPARE(qsizetype(data.fullInteractions.size()), 4); // the listed, in full
+        QCOMPARE(int(data.fullInteractions[1].row.reviewStatus), int(ReviewStatus::Issue));
+        QCOMPARE(qsizetype(data.notes.size()), 2);
+        QCOMPARE(data.notes.at("orig-2").front().author, rita);
+        QCOMPARE(data.notes.at("orig-2").front().text, note);
+        QVERIFY(data.notes.at("orig-2").front().timeMs > 0);
+        QVERIFY(data.verified());
+
+        // The PDF: the status table, the notes under their interactions, the chain head.
+        const QString pdf = m_dir.filePath(u"reviewed.pdf"_qs);
+        if (auto pages = writeReport(data, ReportFormat::Pdf, pdf); !pages)
+            QFAIL(qPrintable(pages.error().toString()));
+        if (const QString keep = qEnvironmentVariable("LLMAUDIT_KEEP_REVIEWED_REPORT");
+            !keep.isEmpty()) {
+            QFile::remove(keep);
+            QFile::copy(pdf, keep);
+        }
+        const QStringList pages = pdfPages(pdf);
+        const QString all = pages.join(u' ');
+        for (const QString &figure :
+             {u"Status Interactions Share unreviewed 10 83.3% approved 1 8.3% issue 1 8.3% "
+              u"escalated 0 0.0%"_qs,
+              u"Flagged by a reviewer 1 (8.3%)"_qs,
+              u"4 interactions are flagged (by the log's evaluation.flagged or by a reviewer), "
+              u"given a review status or annotated with notes."_qs,
+              u"Note by Rita Reviewer"_qs, u"Note by Sam"_qs, u"flagged by a reviewer"_qs,
+              u"Verified OK"_qs})
+            QVERIFY2(all.contains(figure), qPrintable(figure + u"\n"_qs + all));
+        const QString flat = withoutSpace(all);
+        QVERIFY(flat.contains(withoutSpace(QString::fromStdString(note))));
+        QVERIFY(flat.contains(u"Injectionattemptblockedupstream."_qs));
+        QVERIFY(
+            flat.contains(u"internalissueflaggedbyareviewer:=leaksarefundcodebyRitaReviewer"_qs));
+        auto verified = store->verify();
+        QVERIFY(verified && verified->ok());
+        QVERIFY(withoutSpace(pages[0]).contains(QString::fromStdString(verified->records.link)));
+
+        // The HTML: the note is text, not markup.
+        const QString html = m_dir.filePath(u"reviewed.html"_qs);
+        QVERIFY(writeReport(data, ReportFormat::Html, html));
+        QFile file(html);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QByteArray raw = file.readAll();
+        QVERIFY(!raw.contains("<b>legal"));
+        QVERIFY(raw.contains("Asked &lt;b&gt;legal&lt;/b&gt; to look"));
+        const json parsed = check(u"html"_qs, html);
+        QVERIFY(parsed["active"].empty() && parsed["external"].empty());
+        QVERIFY(parsed["text"].get<std::string>().find(note) != std::string::npos);
+
+        // The CSV (every row): the review columns.
+        ReportRequest all12;
+        auto rows = buildReport(*store, all12);
+        QVERIFY(rows);
+        const QString csv = m_dir.filePath(u"reviewed.csv"_qs);
+        QVERIFY(writeReport(*rows, ReportFormat::Csv, csv));
+        const json table = check(u"csv"_qs, csv);
+        QCOMPARE(qsizetype(table.size()), 13);
+        const json &header = table[0];
+        auto column = [&](const char *name) {
+            for (size_t i = 0; i < header.size(); ++i)
+                if (header[i] == name)
+                    return i;
+            qFatal("no column %s", name);
+            return size_t(0);
+        };
+        for (size_t i = 1; i < table.size(); ++i) {
+            const json &row = table[i];
+            const std::string id = row[column("interaction_id")].get<std::string>();
+            const std::string status = id == "orig-2"    ? "issue"
+                                       : id == "plain-5" ? "approved"
+                                                         : "unreviewed";
+            QCOMPARE(row[column("review_status")].get<std::string>(), status);
+            QCOMPARE(row[column("review_flagged")].get<std::string>(),
+                     std::string(id == "orig-2" ? "true" : "false"));
+            QCOMPARE(row[column("notes")].get<std::string>(),
+                     std::string(id == "orig-2" || id == "hostile-1" ? "1" : "0"));
+            QCOMPARE(row[column("review_flag_reason")].get<std::string>(),
+                     std::string(id == "orig-2" ? "'=leaks a refund code" : ""));
+        }
+    }
+
+    void tamperedStoreStatesTheBrokenLink()
+    {
+        auto store = freshStore(u"tampered.sqlite"_qs);
+        const QString path = store->location();
+        json edited;
+        for (const json &r : reportfixture::records())
+            if (r["interaction_id"] == "plain-7")
+                edited = r;
+        edited["response"]["content"] = "Answer 7, quietly edited.";
+        QVERIFY(tamperDocument(path, "plain-7", edited.dump()));
+
+        auto built = buildReport(*store, {});
+        QVERIFY(built);
+        QVERIFY(!built->verified());
+        QVERIFY(built->integrity && built->integrity->problem);
+        QCOMPARE(built->integrity->problem->position, 7);
+        QVERIFY2(
+            built->verification.startsWith(
+                u"BROKEN: the records chain breaks at link 7, interaction plain-7 (changed)"_qs),
+            qPrintable(built->verification));
+
+        const QString pdf = m_dir.filePath(u"tampered.pdf"_qs);
+        QVERIFY(writeReport(*built, ReportFormat::Pdf, pdf));
+        const QStringList pages = pdfPages(pdf);
+        QVERIFY2(pages[0].contains(u"Chain head not established: the chain is broken"_qs),
+                 qPrintable(pages[0]));
+        QVERIFY(pages[0].contains(u"Verification BROKEN: the records chain breaks at link 7"_qs));
+        const QString all = pages.join(u' ');
+        QVERIFY2(all.contains(u"First broken link 7 Interaction plain-7 What is wrong changed:"_qs),
+                 qPrintable(all.mid(all.indexOf(u"6 Verification"_qs))));
+
+        // Without verification the report says it did not check.
+        ReportRequest unchecked;
+        unchecked.verify = false;
+        auto quick = buildReport(*store, unchecked);
+        QVERIFY(quick && !quick->integrity && !quick->verified());
+        QVERIFY(quick->verification.startsWith(u"Not verified"_qs));
+    }
+
+    void activityEntryOfAReport()
+    {
+        ReportRequest request;
+        request.title = u"Weekly"_qs;
+        request.filterText = u"flagged"_qs;
+        request.filter = compileFilter(request.filterText)->expr;
+        const ReportData data = build(request);
+        const ActivityEntry entry =
+            reportActivity(data, ReportFormat::Pdf, u"/tmp/weekly.pdf"_qs, u"Rita"_qs);
+        QCOMPARE(int(entry.kind), int(ActivityKind::Report));
+        QCOMPARE(entry.actor, std::string("Rita"));
+        QCOMPARE(entry.what, std::string("report: pdf \"Weekly\" written to /tmp/weekly.pdf"));
+        QCOMPARE(entry.filter, std::string("flagged"));
+        QCOMPARE(entry.count, 2);
+
+        ReportRequest chosen;
+        chosen.interactionIds = {"orig-2", "hostile-1"};
+        const ActivityEntry selection =
+            reportActivity(build(chosen), ReportFormat::Csv, u"/tmp/c.csv"_qs, u"Rita"_qs);
+        QCOMPARE(selection.interactionIds, (std::vector<std::string>{"hostile-1", "orig-2"}));
+        QVERIFY(selection.filter.empty());
+        QCOMPARE(selection.count, 2);
     }
 
     void unwritableFileIsAnError()

@@ -20,7 +20,9 @@
 #include <QMessageBox>
 #include <QRegularExpression>
 #include <QSet>
+#include <QSettings>
 #include <QSignalSpy>
+#include <QStandardPaths>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
@@ -65,6 +67,14 @@ private:
     QTemporaryDir m_dir;
 
 private Q_SLOTS:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        QCoreApplication::setOrganizationName(u"llmaudit-test"_qs);
+        // The Reviewer Name (Review menu): the window's imports are recorded under it.
+        QSettings().setValue(u"review/reviewer"_qs, u"Imogen Importer"_qs);
+    }
+
     void firstStartShowsTheSamples()
     {
         const QString samples = QStringLiteral(":/llmaudit/samples/sample-interactions.jsonl");
@@ -146,6 +156,17 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(
             window.model()->index(0, InteractionTableModel::Prompt).data().toString(),
             QStringLiteral("<b>not bold</b> 3"), 10000);
+
+        // The activity log has the import, under the Reviewer Name (not the OS user).
+        auto store = Store::open(storePath, Store::Access::ReadOnly);
+        QVERIFY(store);
+        ActivityQuery query;
+        query.kinds = {ActivityKind::Import};
+        auto entries = (*store)->activity(query);
+        QVERIFY(entries);
+        QCOMPARE(entries->size(), size_t(1));
+        QCOMPARE(entries->front().actor, std::string("Imogen Importer"));
+        QCOMPARE(entries->front().count, 3);
     }
 
     // Selecting a row shows that record in the detail pane; the sessions sidebar lists every

@@ -15,7 +15,9 @@
 #include <QJsonObject>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QSettings>
 #include <QSignalSpy>
+#include <QStandardPaths>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTableWidget>
@@ -126,6 +128,10 @@ private Q_SLOTS:
 void TestReplayPanel::initTestCase()
 {
     QVERIFY(m_dir.isValid());
+    QStandardPaths::setTestModeEnabled(true);
+    QCoreApplication::setOrganizationName(u"llmaudit-test"_s);
+    // The Reviewer Name (Review menu): the window's replays are recorded under it.
+    QSettings().setValue(u"review/reviewer"_s, u"Rhea Replayer"_s);
     qputenv("LLMAUDIT_TST_PANEL_KEY", Key);
     m_server.setApiKey(QString::fromLatin1(Key));
     QVERIFY(m_server.listen());
@@ -236,6 +242,16 @@ void TestReplayPanel::runStreamsStoresAndLists()
     panel->compareSelectedReplay();
     QVERIFY(compared.wait(10000));
     QCOMPARE(compared.last().first().value<Comparison>().b.interactionId, outcome.replayId);
+
+    // The activity log has the replay, under the Reviewer Name (not the OS user).
+    auto store = Store::open(path, Store::Access::ReadOnly);
+    QVERIFY(store);
+    ActivityQuery query;
+    query.kinds = {ActivityKind::Replay};
+    auto entries = (*store)->activity(query);
+    QVERIFY(entries);
+    QCOMPARE(entries->size(), size_t(1));
+    QCOMPARE(entries->front().actor, std::string("Rhea Replayer"));
 }
 
 void TestReplayPanel::cancelStopsTheReplay()
