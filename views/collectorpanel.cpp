@@ -9,6 +9,7 @@
 #include <QLocale>
 #include <QPushButton>
 #include <QRandomGenerator>
+#include <QSettings>
 #include <QSpinBox>
 #include <QTimer>
 #include <QVBoxLayout>
@@ -45,6 +46,16 @@ CollectorPanel::CollectorPanel(QWidget *parent)
         m_token->setText(QString::fromLatin1(
             bytes.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals)));
     });
+    m_token->setToolTip(tr("Clients send it as \"Authorization: Bearer TOKEN\". Not saved: "
+                           "enter or make one each time the window starts"));
+    auto upstream = [this](const char *name, const QString &what) {
+        auto *edit = new QLineEdit(this);
+        edit->setObjectName(QString::fromLatin1(name));
+        edit->setToolTip(tr("Where the recording proxy forwards %1 calls").arg(what));
+        return edit;
+    };
+    m_openaiUpstream = upstream("collectorOpenaiUpstream", u"/proxy/openai/…"_s);
+    m_anthropicUpstream = upstream("collectorAnthropicUpstream", u"/proxy/anthropic/…"_s);
     auto *tokenRow = new QHBoxLayout;
     tokenRow->addWidget(m_token, 1);
     tokenRow->addWidget(m_newToken);
@@ -69,6 +80,8 @@ CollectorPanel::CollectorPanel(QWidget *parent)
     form->addRow(tr("Address"), m_address);
     form->addRow(tr("Port"), m_port);
     form->addRow(tr("Token"), tokenRow);
+    form->addRow(tr("OpenAI upstream"), m_openaiUpstream);
+    form->addRow(tr("Anthropic upstream"), m_anthropicUpstream);
     auto *counters = new QFormLayout;
     counters->addRow(tr("Received"), m_received);
     counters->addRow(tr("Stored"), m_stored);
@@ -113,6 +126,32 @@ CollectorPanel::CollectorPanel(QWidget *parent)
         Qt::QueuedConnection);
     connect(&m_watcher, &QFutureWatcher<QString>::finished, this,
             [this] { finished(m_watcher.result()); });
+    loadSettings();
+}
+
+// The address, port and upstreams of the last collector that started; never the token (a
+// secret, and the settings file is plain text).
+void CollectorPanel::loadSettings()
+{
+    const QSettings settings;
+    CollectorConfig config;
+    config.port = 8765;
+    config.address = settings.value(u"collector/address"_s, config.address).toString();
+    config.port = static_cast<quint16>(settings.value(u"collector/port"_s, config.port).toUInt());
+    config.openaiUpstream =
+        settings.value(u"collector/openaiUpstream"_s, config.openaiUpstream).toUrl();
+    config.anthropicUpstream =
+        settings.value(u"collector/anthropicUpstream"_s, config.anthropicUpstream).toUrl();
+    setConfig(config);
+}
+
+void CollectorPanel::saveSettings(const CollectorConfig &config)
+{
+    QSettings settings;
+    settings.setValue(u"collector/address"_s, config.address);
+    settings.setValue(u"collector/port"_s, config.port);
+    settings.setValue(u"collector/openaiUpstream"_s, config.openaiUpstream);
+    settings.setValue(u"collector/anthropicUpstream"_s, config.anthropicUpstream);
 }
 
 CollectorPanel::~CollectorPanel()
@@ -138,6 +177,8 @@ void CollectorPanel::setConfig(const CollectorConfig &config)
     m_address->setText(config.address);
     m_port->setValue(config.port);
     m_token->setText(QString::fromUtf8(config.token));
+    m_openaiUpstream->setText(config.openaiUpstream.toString());
+    m_anthropicUpstream->setText(config.anthropicUpstream.toString());
 }
 
 CollectorConfig CollectorPanel::config() const
@@ -146,6 +187,8 @@ CollectorConfig CollectorPanel::config() const
     config.address = m_address->text().trimmed();
     config.port = static_cast<quint16>(m_port->value());
     config.token = m_token->text().trimmed().toUtf8();
+    config.openaiUpstream = QUrl(m_openaiUpstream->text().trimmed());
+    config.anthropicUpstream = QUrl(m_anthropicUpstream->text().trimmed());
     config.storeLocation = m_storePath;
     return config;
 }
@@ -179,6 +222,15 @@ void CollectorPanel::start()
         return;
     }
     const CollectorConfig config = this->config();
+    for (const auto &[url, name] : {std::pair(config.openaiUpstream, tr("OpenAI upstream")),
+                                    std::pair(config.anthropicUpstream, tr("Anthropic upstream"))})
+        if (!url.isValid() || url.host().isEmpty() ||
+            (url.scheme() != u"http"_s && url.scheme() != u"https"_s)) {
+            m_status->setText(
+                tr("Not started: the %1 must be an http:// or https:// URL.").arg(name));
+            m_toggle->setChecked(false);
+            return;
+        }
     setBusy(true);
     m_status->setText(tr("Starting…"));
     m_watcher.setFuture(QtConcurrent::run([this, config] {
@@ -207,6 +259,8 @@ void CollectorPanel::setBusy(bool busy)
     m_port->setEnabled(editable);
     m_token->setEnabled(editable);
     m_newToken->setEnabled(editable);
+    m_openaiUpstream->setEnabled(editable);
+    m_anthropicUpstream->setEnabled(editable);
 }
 
 void CollectorPanel::finished(const QString &error)
@@ -223,6 +277,7 @@ void CollectorPanel::finished(const QString &error)
         const QString address = m_server.address();
         const QString host = address.contains(u':') ? u"[%1]"_s.arg(address) : address;
         m_status->setText(tr("Listening on http://%1:%2").arg(host).arg(m_server.port()));
+        saveSettings(config());
         m_timer->start();
     } else {
         m_status->setText(tr("Stopped"));

@@ -55,6 +55,8 @@ Q_SIGNALS:
     void runningChanged(bool running);
 
 private:
+    void loadSettings();
+    static void saveSettings(const CollectorConfig &config);
     void refresh();
     void setBusy(bool busy);
     void finished(const QString &error);
@@ -73,6 +75,8 @@ private:
     QSpinBox *m_port = nullptr;
     QLineEdit *m_token = nullptr;
     QPushButton *m_newToken = nullptr;
+    QLineEdit *m_openaiUpstream = nullptr;
+    QLineEdit *m_anthropicUpstream = nullptr;
     QLabel *m_status = nullptr;
     QLabel *m_received = nullptr;
     QLabel *m_stored = nullptr;

@@ -7,12 +7,15 @@
 
 #include <QAction>
 #include <QCheckBox>
+#include <QFile>
 #include <QLabel>
 #include <QLineEdit>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -24,6 +27,9 @@ class TestCollectorPanel : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+    void init() { QSettings().remove(u"collector"_s); }
+
     void startCountStop()
     {
         QTemporaryDir dir;
@@ -90,6 +96,58 @@ private Q_SLOTS:
         QVERIFY(!panel.isRunning());
         QVERIFY(!toggle->isChecked());
         QVERIFY(panel.findChild<QLabel *>(u"collectorStatus"_s)->text().contains(u"token"_s));
+    }
+
+    // Address, port and upstreams of a collector that started come back in the next window;
+    // the token never reaches the settings file.
+    void settingsRemembered()
+    {
+        QTemporaryDir dir;
+        const QString token = u"secret-token-6f1c"_s;
+        {
+            CollectorPanel panel;
+            panel.setStorePath(dir.filePath(u"store.sqlite"_s));
+            QCOMPARE(panel.findChild<QSpinBox *>(u"collectorPort"_s)->value(), 8765);
+            panel.findChild<QSpinBox *>(u"collectorPort"_s)->setValue(0);
+            panel.findChild<QLineEdit *>(u"collectorToken"_s)->setText(token);
+            panel.findChild<QLineEdit *>(u"collectorOpenaiUpstream"_s)
+                ->setText(u"http://127.0.0.1:9/v1"_s);
+            QSignalSpy running(&panel, &CollectorPanel::runningChanged);
+            panel.findChild<QCheckBox *>(u"collectorToggle"_s)->setChecked(true);
+            QVERIFY(running.wait(10000));
+            QVERIFY(panel.isRunning());
+            panel.stop();
+            QVERIFY(running.wait(10000));
+        }
+        CollectorPanel again;
+        QCOMPARE(again.findChild<QSpinBox *>(u"collectorPort"_s)->value(), 0);
+        QCOMPARE(again.findChild<QLineEdit *>(u"collectorOpenaiUpstream"_s)->text(),
+                 u"http://127.0.0.1:9/v1"_s);
+        QCOMPARE(again.findChild<QLineEdit *>(u"collectorAnthropicUpstream"_s)->text(),
+                 u"https://api.anthropic.com"_s);
+        QVERIFY(again.findChild<QLineEdit *>(u"collectorToken"_s)->text().isEmpty());
+        QSettings settings;
+        settings.sync();
+        QFile file(settings.fileName());
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QByteArray written = file.readAll();
+        QVERIFY(written.contains("127.0.0.1:9"));
+        QVERIFY(!written.contains(token.toUtf8()));
+    }
+
+    void badUpstreamRefused()
+    {
+        QTemporaryDir dir;
+        CollectorPanel panel;
+        panel.setStorePath(dir.filePath(u"store.sqlite"_s));
+        panel.findChild<QLineEdit *>(u"collectorAnthropicUpstream"_s)->setText(u"ftp://x"_s);
+        auto *toggle = panel.findChild<QCheckBox *>(u"collectorToggle"_s);
+        toggle->setChecked(true);
+        QVERIFY(!panel.isRunning());
+        QVERIFY(!toggle->isChecked());
+        QVERIFY(panel.findChild<QLabel *>(u"collectorStatus"_s)
+                    ->text()
+                    .contains(u"Anthropic upstream must be an http:// or https:// URL"_s));
     }
 };
 
