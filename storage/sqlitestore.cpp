@@ -9,6 +9,7 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QMutex>
+#include <QScopeGuard>
 #include <QSqlDriver>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -2197,6 +2198,12 @@ Result<PurgePlan> SqliteStore::purge(const RetentionPolicy &policy, int64_t nowM
     Statement remove(m_handle, "DELETE FROM interactions WHERE id = ?1");
     if (!tombstone || !unindex || !conflicts || !remove)
         return std::unexpected(sqliteError(QStringLiteral("cannot purge the store")));
+    // Deleted content is overwritten with zeros rather than left in free pages; the checkpoint
+    // after the commit then also copies the zeroed pages over the old ones in the file.
+    sqlite3_exec(m_handle, "PRAGMA secure_delete = ON", nullptr, nullptr, nullptr);
+    auto secureDeleteOff = qScopeGuard([this] {
+        sqlite3_exec(m_handle, "PRAGMA secure_delete = OFF", nullptr, nullptr, nullptr);
+    });
     PurgePlan done;
     auto result = inTransaction(m_handle, [&]() -> Result<qint64> {
         auto plan = listExpired(policy, nowMs);
@@ -2243,6 +2250,8 @@ Result<PurgePlan> SqliteStore::purge(const RetentionPolicy &policy, int64_t nowM
     if (!result)
         return fail(result.error().message, m_path);
     done.activityId = *result;
+    if (!done.expired.empty()) // best effort: readers may keep older pages in the WAL a while
+        sqlite3_wal_checkpoint_v2(m_handle, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     return done;
 }
 
