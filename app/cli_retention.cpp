@@ -256,6 +256,16 @@ int runBackup(const QStringList &args, const QString &description)
         err(u"llmaudit backup: %1\n"_s.arg(report.error().toString()));
         return Failed;
     }
+    // A backup is a copy of the data leaving the store: the activity log says who made it.
+    ActivityEntry entry;
+    entry.actor = Store::osUserName();
+    entry.kind = ActivityKind::Export;
+    entry.what = "backup to " + report->file.toStdString() + ", verified, records head " +
+                 report->verify.records.link.substr(0, 16);
+    entry.count = report->interactions;
+    if (auto logged = store->logActivity(entry); !logged)
+        err(u"llmaudit backup: note: not recorded in the activity log: %1\n"_s.arg(
+            logged.error().toString()));
     if (command.parser.isSet(u"json"_s)) {
         json result = {
             {"ok", true},

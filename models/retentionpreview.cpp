@@ -47,10 +47,10 @@ void RetentionPreview::start()
         auto store = Store::open(path, Store::Access::ReadOnly);
         if (!store)
             return std::unexpected(store.error());
-        auto plan = (*store)->expired(policy, QDateTime::currentMSecsSinceEpoch());
-        if (!plan)
-            return std::unexpected(plan.error());
-        return Counts{qint64(plan->expired.size()), qint64(plan->held.size())};
+        auto counts = (*store)->countExpired(policy, QDateTime::currentMSecsSinceEpoch());
+        if (!counts)
+            return std::unexpected(counts.error());
+        return Counts{counts->first, counts->second};
     }));
 }
 

@@ -2122,13 +2122,15 @@ Result<std::optional<ChainProblem>> SqliteStore::verifyActivity(VerifyReport &re
 
 // --- Retention, purge and backup -------------------------------------------------------------
 
-Result<PurgePlan> SqliteStore::listExpired(const RetentionPolicy &policy, int64_t nowMs)
+namespace {
+
+// The WHERE condition of the expired interactions under `policy` as of `nowMs`, and the cut-off
+// times it binds (?1, ?2, ...): one term per level that expires (and one for records without a
+// level), each on the (sensitivity, ts) index. Empty when nothing expires.
+std::pair<std::string, std::vector<int64_t>> expiredCondition(const RetentionPolicy &policy,
+                                                              int64_t nowMs)
 {
     constexpr int64_t Day = 86'400'000;
-    PurgePlan plan;
-    plan.nowMs = nowMs;
-    // One term per level that expires (and one for records without a level), each on the
-    // (sensitivity, ts) index; the cut-offs are bound.
     std::string where;
     std::vector<int64_t> cutoffs;
     auto term = [&](const std::string &level, std::optional<int> days) {
@@ -2141,6 +2143,16 @@ Result<PurgePlan> SqliteStore::listExpired(const RetentionPolicy &policy, int64_
     for (int level = 0; level < 4; ++level)
         term("= " + std::to_string(level), policy.daysFor(static_cast<Sensitivity>(level)));
     term("IS NULL", policy.daysFor(std::nullopt));
+    return {where, cutoffs};
+}
+
+} // namespace
+
+Result<PurgePlan> SqliteStore::listExpired(const RetentionPolicy &policy, int64_t nowMs)
+{
+    PurgePlan plan;
+    plan.nowMs = nowMs;
+    const auto [where, cutoffs] = expiredCondition(policy, nowMs);
     if (where.empty())
         return plan; // kept forever
     Statement q(m_handle, "SELECT id, interaction_id, ts, sensitivity, "
@@ -2162,6 +2174,25 @@ Result<PurgePlan> SqliteStore::listExpired(const RetentionPolicy &policy, int64_
     if (rc != SQLITE_DONE)
         return std::unexpected(sqliteError(QStringLiteral("cannot list expired interactions")));
     return plan;
+}
+
+Result<std::pair<qint64, qint64>> SqliteStore::countExpired(const RetentionPolicy &policy,
+                                                            int64_t nowMs)
+{
+    const auto [where, cutoffs] = expiredCondition(policy, nowMs);
+    if (where.empty())
+        return std::pair(qint64(0), qint64(0));
+    Statement q(m_handle, "SELECT count(*), total(id IN (SELECT interaction FROM holds)) "
+                          "FROM interactions WHERE " +
+                              where);
+    if (!q)
+        return std::unexpected(sqliteError(QStringLiteral("cannot count expired interactions")));
+    for (size_t i = 0; i < cutoffs.size(); ++i)
+        sqlite3_bind_int64(q.get(), int(i) + 1, cutoffs[i]);
+    if (sqlite3_step(q.get()) != SQLITE_ROW)
+        return std::unexpected(sqliteError(QStringLiteral("cannot count expired interactions")));
+    const auto held = qint64(sqlite3_column_double(q.get(), 1));
+    return std::pair(sqlite3_column_int64(q.get(), 0) - held, held);
 }
 
 Result<PurgePlan> SqliteStore::expired(const RetentionPolicy &policy, int64_t nowMs)

@@ -72,6 +72,8 @@ public:
     Result<std::vector<ActivityEntry>> activity(const ActivityQuery &query) override;
     Result<VerifyReport> verify(const std::function<bool(qint64, qint64)> &progress = {}) override;
     Result<PurgePlan> expired(const RetentionPolicy &policy, int64_t nowMs) override;
+    Result<std::pair<qint64, qint64>> countExpired(const RetentionPolicy &policy,
+                                                   int64_t nowMs) override;
     Result<PurgePlan> purge(const RetentionPolicy &policy, int64_t nowMs,
                             const std::string &actor) override;
     Result<void> backupTo(const QString &path) override;

@@ -463,6 +463,9 @@ public:
 
     // What `policy` lets go as of `nowMs` (a dry run): nothing is changed.
     virtual Result<PurgePlan> expired(const RetentionPolicy &policy, int64_t nowMs) = 0;
+    // How many expired() would list, as {expired, held}: without reading their ids.
+    virtual Result<std::pair<qint64, qint64>> countExpired(const RetentionPolicy &policy,
+                                                           int64_t nowMs) = 0;
     // Removes what expired() lists, in one transaction: the records, their full-text index rows,
     // previews, reviews, notes and conflicts; each record leaves a tombstone. Logs one Purge
     // activity by `actor` (when anything was removed). Returns what was removed and kept.

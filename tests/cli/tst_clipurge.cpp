@@ -284,6 +284,9 @@ private Q_SLOTS:
         QVERIFY2(verify.exitCode == 0, qPrintable(verify.out + verify.err));
         QCOMPARE(verify.json()["records"]["head"].get<std::string>(),
                  report["records"]["head"].get<std::string>());
+        CliRun logged =
+            cli({u"activity"_qs, u"--store"_qs, store, u"--kind"_qs, u"export"_qs, u"--json"_qs});
+        QVERIFY2(logged.out.contains(u"backup to "_qs + copy), qPrintable(logged.out));
         CliRun purge = cli({u"purge"_qs, u"--store"_qs, copy, u"--dry-run"_qs});
         QVERIFY2(purge.exitCode == 0, qPrintable(purge.err)); // the copied policy reads
 

@@ -251,6 +251,9 @@ private Q_SLOTS:
         QVERIFY(dry);
         QCOMPARE(qIds(dry->expired), (QStringList{u"r-old"_s, u"n-old"_s, u"p-old"_s}));
         QCOMPARE(qIds(dry->held), QStringList{u"c-old"_s});
+        auto counts = store->countExpired(retention, Now);
+        QVERIFY(counts);
+        QCOMPARE(*counts, std::pair(qint64(3), qint64(1)));
 
         auto purged = store->purge(retention, Now, "carol");
         QVERIFY2(purged, purged ? "" : qPrintable(purged.error().toString()));
