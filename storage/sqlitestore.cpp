@@ -581,8 +581,8 @@ Result<void> SqliteStore::migrate()
                                    "without read-only access")
                         .arg(latest),
                     m_path);
-    // Each step reads the version again inside its write transaction: another connection (the
-    // window opens several) may have upgraded the store meanwhile.
+    // The version is read again inside the write transaction: another connection (the window
+    // opens several) may have upgraded the store meanwhile.
     auto currentVersion = [this]() -> int {
         sqlite3_stmt *stmt = nullptr;
         int found = -1;
@@ -592,17 +592,20 @@ Result<void> SqliteStore::migrate()
         sqlite3_finalize(stmt);
         return found;
     };
-    for (;;) {
-        if (sqlite3_exec(m_handle, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK)
-            return std::unexpected(sqliteError(QStringLiteral("cannot upgrade the store")));
-        version = currentVersion();
-        if (version < 0 || version >= latest) {
-            Error error = sqliteError(QStringLiteral("cannot read the store's version"));
-            sqlite3_exec(m_handle, "ROLLBACK", nullptr, nullptr, nullptr);
-            if (version < 0)
-                return std::unexpected(error);
-            return {};
-        }
+    // All the steps in one transaction: a program killed during an upgrade (or while setting up
+    // a new store) leaves the store at its old format, which every version can open, rather
+    // than at one in between that a read-only connection would refuse.
+    if (sqlite3_exec(m_handle, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK)
+        return std::unexpected(sqliteError(QStringLiteral("cannot upgrade the store")));
+    version = currentVersion();
+    if (version < 0 || version >= latest) {
+        Error error = sqliteError(QStringLiteral("cannot read the store's version"));
+        sqlite3_exec(m_handle, "ROLLBACK", nullptr, nullptr, nullptr);
+        if (version < 0)
+            return std::unexpected(error);
+        return {}; // upgraded meanwhile
+    }
+    for (; version < latest; ++version) {
         for (const char *sql : migrations()[static_cast<size_t>(version)]) {
             if (sqlite3_exec(m_handle, sql, nullptr, nullptr, nullptr) != SQLITE_OK) {
                 Error error = sqliteError(
@@ -620,14 +623,15 @@ Result<void> SqliteStore::migrate()
                           m_path});
             }
         }
-        const std::string bump = "PRAGMA user_version = " + std::to_string(version + 1);
-        if (sqlite3_exec(m_handle, bump.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK ||
-            sqlite3_exec(m_handle, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
-            Error error = sqliteError(QStringLiteral("cannot upgrade the store"));
-            sqlite3_exec(m_handle, "ROLLBACK", nullptr, nullptr, nullptr);
-            return std::unexpected(error);
-        }
     }
+    const std::string bump = "PRAGMA user_version = " + std::to_string(latest);
+    if (sqlite3_exec(m_handle, bump.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK ||
+        sqlite3_exec(m_handle, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+        Error error = sqliteError(QStringLiteral("cannot upgrade the store"));
+        sqlite3_exec(m_handle, "ROLLBACK", nullptr, nullptr, nullptr);
+        return std::unexpected(error);
+    }
+    return {};
 }
 
 void SqliteStore::tuneForBulkWrites()
