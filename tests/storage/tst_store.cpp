@@ -373,7 +373,8 @@ private Q_SLOTS:
             expectRows(**store);
         }
         // Back to format 2, as an older version left it (without the previews of format 3 and
-        // the review tables and chain of format 4 and the holds of format 5), then open and upgrade.
+        // the review tables and chain of format 4 and the holds of format 5), then open and
+        // upgrade.
         sqlite3 *db = nullptr;
         QCOMPARE(sqlite3_open(file.toUtf8().constData(), &db), SQLITE_OK);
         QCOMPARE(sqlite3_exec(db,
