@@ -38,6 +38,12 @@ const CommandEntry Commands[] = {
     {"activity", "List the activity log: imports, exports, replays, reviews, verifications",
      runActivity},
     {"verify", "Check the integrity chains over the records and the activity log", runVerify},
+    {"hold", "Put interactions on legal hold (never purged), release them, list the holds",
+     runHold},
+    {"purge", "Remove what the store's retention policy says has expired (--dry-run lists it)",
+     runPurge},
+    {"backup", "Copy the store consistently (also while it is written to) and verify the copy",
+     runBackup},
 };
 
 QString overview()

@@ -46,7 +46,8 @@ std::optional<int> readPolicyOptions(const Command &command, const QString &stor
             err(u"llmaudit %1: %2\n"_s.arg(command.name, stored.error().toString()));
             return Failed;
         }
-        policy = std::move(*stored);
+        if (*stored && (*stored)->redact) // a file with retention settings only: no redaction
+            policy = std::move(*stored);
     }
     if (command.parser.isSet(u"pseudonymize"_s)) {
         if (!policy) { // pseudonyms only: every field kept as it is

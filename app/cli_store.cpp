@@ -96,6 +96,10 @@ int runImport(const QStringList &args, const QString &description)
             return Failed;
         }
         auto previous = loadStorePolicy(store->location());
+        policy->redact = true;
+        // The store's retention settings live in the same file: a policy without any keeps them.
+        if (previous && *previous && policy->retention.isEmpty())
+            policy->retention = (*previous)->retention;
         if (!previous || !*previous || !(**previous == *policy)) {
             if (auto saved = saveStorePolicy(store->location(), *policy); !saved) {
                 err(QStringLiteral("llmaudit import: %1\n").arg(saved.error().toString()));

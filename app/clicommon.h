@@ -88,6 +88,9 @@ int runRedact(const QStringList &args, const QString &description);
 int runVerify(const QStringList &args, const QString &description);
 int runReview(const QStringList &args, const QString &description);
 int runActivity(const QStringList &args, const QString &description);
+int runPurge(const QStringList &args, const QString &description);
+int runHold(const QStringList &args, const QString &description);
+int runBackup(const QStringList &args, const QString &description);
 
 // Logs what a command did to the store's activity log, through a connection of its own (the
 // command may have read the store read-only). A failure is reported on stderr, not fatal.

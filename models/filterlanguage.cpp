@@ -1036,6 +1036,8 @@ constexpr DerivedField s_derived[] = {
      "Why a reviewer flagged it"},
     {"note", FilterField::Derived::Note, FilterType::Text,
      "The text of a reviewer's note (has note: it has one)"},
+    {"held", FilterField::Derived::Held, FilterType::Boolean,
+     "On legal hold: never purged by retention (llmaudit hold)"},
 };
 const char *const s_reviewStatuses[] = {"unreviewed", "approved", "issue", "escalated"};
 

@@ -3,6 +3,7 @@
 #include "logcodec.h"
 
 #include <QDateTime>
+#include <QFileInfo>
 #include <QTimer>
 #include <QUuid>
 
@@ -136,6 +137,16 @@ void ReplayEngine::complete(ReplayCall *call, const ChatResult &result)
     if (m_store) {
         IncomingRecord record{
             std::move(*decoded), "replay via " + plan.provider.name.toStdString(), {}, {}};
+        // What the provider answered may hold what the policy removes from everything else.
+        auto redactWith = redactor();
+        if (!redactWith) {
+            outcome.error = Error{u"the replay was not stored: "_s + redactWith.error().message,
+                                  redactWith.error().where};
+            call->finish(std::move(outcome));
+            return;
+        }
+        if (*redactWith)
+            (*redactWith)->redactRecord(record.decoded);
         auto written = m_store->write(std::span(&record, 1), {});
         if (!written)
             outcome.error = Error{u"the replay could not be stored: "_s + written.error().message,
@@ -157,6 +168,22 @@ void ReplayEngine::complete(ReplayCall *call, const ChatResult &result)
         }
     }
     call->finish(std::move(outcome));
+}
+
+Result<std::shared_ptr<const Redactor>> ReplayEngine::redactor()
+{
+    const QFileInfo file(storePolicyPath(m_store->location()));
+    const std::optional<QDateTime> stamp =
+        file.exists() ? std::optional(file.lastModified()) : std::nullopt;
+    if (!m_policyRead || stamp != m_policyStamp) {
+        auto made = storeRedactor(m_store->location());
+        if (!made)
+            return std::unexpected(made.error());
+        m_redactor = std::move(*made);
+        m_policyStamp = stamp;
+        m_policyRead = true;
+    }
+    return m_redactor;
 }
 
 // --- ReplayCall ------------------------------------------------------------------------------

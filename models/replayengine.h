@@ -7,9 +7,11 @@
 
 #include "comparison.h"
 #include "llmprovider.h"
+#include "redactor.h"
 #include "replayplan.h"
 #include "store.h"
 
+#include <QDateTime>
 #include <QObject>
 #include <QPointer>
 
@@ -49,7 +51,8 @@ class ReplayEngine : public QObject
 
 public:
     // `store`: where replay records go (may be null: nothing is stored). It must live in the
-    // engine's thread and outlive the engine.
+    // engine's thread and outlive the engine. Replay records are redacted by the store's
+    // policy (STORE.privacy.json) before they are stored, as imports and the collector are.
     ReplayEngine(Store *store, std::vector<ProviderConfig> providers, QObject *parent = nullptr);
     ~ReplayEngine() override;
 
@@ -84,6 +87,8 @@ private:
     friend class ReplayCall;
     LlmProvider *providerFor(const ProviderConfig &config);
     void complete(ReplayCall *call, const ChatResult &result);
+    // The store's redactor (null without a policy), read again when the policy file changed.
+    Result<std::shared_ptr<const Redactor>> redactor();
 
     Store *m_store;
     std::vector<ProviderConfig> m_providers;
@@ -94,6 +99,9 @@ private:
     // Clients by provider name, used in turn.
     std::map<QString, std::vector<std::unique_ptr<LlmProvider>>> m_clients;
     std::map<QString, size_t> m_nextClient;
+    std::shared_ptr<const Redactor> m_redactor;
+    std::optional<QDateTime> m_policyStamp; // the policy file's time when read (null: none)
+    bool m_policyRead = false;
 };
 
 // One replay under way. Emits textReceived() while a streamed answer arrives, retrying()

@@ -160,6 +160,8 @@ std::string FilterField::name() const
         return "review.flagged";
     case Derived::ReviewFlagReason:
         return "review.flag_reason";
+    case Derived::Held:
+        return "held";
     case Derived::Note:
         return "note";
     }

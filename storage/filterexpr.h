@@ -81,7 +81,7 @@ struct FilterField
     // the others come from the reviewers' data kept beside the records (store.h): Flagged is
     // evaluation.flagged or a reviewer's flag, ReviewStatus the review status (an Enum of
     // unreviewed, approved, issue, escalated), ReviewFlagged and ReviewFlagReason a reviewer's
-    // flag, Note the text of each note (many).
+    // flag, Note the text of each note (many), Held whether it is on legal hold.
     enum class Derived {
         None,
         Model,
@@ -89,7 +89,8 @@ struct FilterField
         ReviewStatus,
         ReviewFlagged,
         ReviewFlagReason,
-        Note
+        Note,
+        Held
     };
 
     // Path in the log format, one key per element; "[]" stands for each item of a list, as in

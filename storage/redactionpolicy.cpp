@@ -49,6 +49,95 @@ std::optional<RedactionAction> actionFromName(const QString &name)
     return std::nullopt;
 }
 
+std::optional<int> RetentionPolicy::daysFor(std::optional<Sensitivity> level) const
+{
+    if (level) {
+        const std::optional<int> days = levelDays[static_cast<size_t>(*level)];
+        if (days)
+            return *days == Forever ? std::nullopt : days;
+    }
+    return maxAgeDays;
+}
+
+bool RetentionPolicy::keepsEverything() const
+{
+    if (daysFor(std::nullopt))
+        return false;
+    for (int level = 0; level < int(levelDays.size()); ++level)
+        if (daysFor(static_cast<Sensitivity>(level)))
+            return false;
+    return true;
+}
+
+QString RetentionPolicy::daysText(std::optional<int> days)
+{
+    return !days || *days == Forever ? u"forever"_s : QString::number(*days);
+}
+
+json RetentionPolicy::toJson() const
+{
+    auto value = [](std::optional<int> days) -> json {
+        if (!days || *days == Forever)
+            return "forever";
+        return *days;
+    };
+    json out = json::object();
+    out["max_age_days"] = value(maxAgeDays);
+    json levels = json::object();
+    for (size_t i = 0; i < levelDays.size(); ++i)
+        if (levelDays[i])
+            levels[std::string(toString(static_cast<Sensitivity>(i)))] = value(levelDays[i]);
+    if (!levels.empty())
+        out["sensitivity"] = std::move(levels);
+    return out;
+}
+
+Result<RetentionPolicy> RetentionPolicy::fromJson(const json &in, const QString &at)
+{
+    if (!in.is_object())
+        return fail(u"expected an object: {\"max_age_days\": DAYS, \"sensitivity\": "
+                    u"{\"restricted\": DAYS, ...}}"_s,
+                    at);
+    // Days are a whole number from 1 to MaxDays, or "forever".
+    auto days = [](const json &value) -> std::optional<int> {
+        if (value.is_string() && value.get<std::string>() == "forever")
+            return Forever;
+        if (value.is_number_integer() && value.get<int64_t>() >= 1 &&
+            value.get<int64_t>() <= MaxDays)
+            return int(value.get<int64_t>());
+        return std::nullopt;
+    };
+    const QString expected = u"expected a number of days (1 to %1) or \"forever\""_s.arg(MaxDays);
+    RetentionPolicy policy;
+    for (auto it = in.begin(); it != in.end(); ++it) {
+        const QString here = at + u'/' + QString::fromStdString(it.key());
+        if (it.key() == "max_age_days") {
+            const auto d = days(it.value());
+            if (!d)
+                return fail(expected, here);
+            policy.maxAgeDays = *d == Forever ? std::nullopt : d;
+        } else if (it.key() == "sensitivity") {
+            if (!it.value().is_object())
+                return fail(u"expected an object of sensitivity level: days"_s, here);
+            for (auto l = it.value().begin(); l != it.value().end(); ++l) {
+                const QString levelAt = here + u'/' + QString::fromStdString(l.key());
+                const auto level = sensitivityFromString(l.key());
+                if (!level)
+                    return fail(u"unknown sensitivity level (public, internal, confidential, "
+                                u"restricted)"_s,
+                                levelAt);
+                const auto d = days(l.value());
+                if (!d)
+                    return fail(expected, levelAt);
+                policy.days(*level) = d;
+            }
+        } else {
+            return fail(u"unknown retention setting (max_age_days, sensitivity)"_s, here);
+        }
+    }
+    return policy;
+}
+
 bool RedactionPolicy::needsKey() const
 {
     return pseudonymizeUsers ||
@@ -81,6 +170,10 @@ json RedactionPolicy::toJson() const
                 {"hash_length", hashLength},       {"pseudonymize_users", pseudonymizeUsers}};
     if (!keyFile.isEmpty())
         out["key_file"] = keyFile.toStdString();
+    if (!redact)
+        out["redact"] = false;
+    if (!retention.isEmpty())
+        out["retention"] = retention.toJson();
     return out;
 }
 
@@ -151,9 +244,18 @@ Result<RedactionPolicy> RedactionPolicy::fromJson(const json &in)
             if (!value.is_string())
                 return wrong(at, u"expected a path"_s);
             policy.keyFile = str(value);
+        } else if (key == "redact") {
+            if (!value.is_boolean())
+                return wrong(at, u"expected true or false"_s);
+            policy.redact = value.get<bool>();
+        } else if (key == "retention") {
+            auto retention = RetentionPolicy::fromJson(value, at);
+            if (!retention)
+                return std::unexpected(retention.error());
+            policy.retention = *retention;
         } else {
             return wrong(at, u"unknown setting (name, detectors, custom, fields, hash_length, "
-                             u"pseudonymize_users, key_file)"_s);
+                             u"pseudonymize_users, key_file, redact, retention)"_s);
         }
     }
     // The custom patterns are checked here so that a bad policy is refused when it is read.

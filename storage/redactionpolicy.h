@@ -1,9 +1,11 @@
 #pragma once
 
 // A redaction policy: which detectors run, what happens to what they find in each group of
-// fields, and whether user ids become pseudonyms. Read from and written to a JSON file (the
-// format is in docs/privacy.md); a store keeps its policy in STORE.privacy.json beside it.
+// fields, and whether user ids become pseudonyms; and the store's retention policy (how long
+// interactions are kept). Read from and written to a JSON file (the format is in
+// docs/privacy.md); a store keeps its policy in STORE.privacy.json beside it.
 
+#include "interaction.h"
 #include "piidetector.h"
 #include "result.h"
 
@@ -34,8 +36,41 @@ enum class RedactionAction {
 QString actionName(RedactionAction action);
 std::optional<RedactionAction> actionFromName(const QString &name);
 
+// How long a store keeps interactions, counted from their timestamp: a number of days per
+// sensitivity level, else a default maximum age; no limit means kept forever. Held
+// interactions (legal hold, store.h) are kept whatever the policy says.
+struct RetentionPolicy
+{
+    static constexpr int Forever = -1; // a level's days: kept forever, whatever the default
+    static constexpr int MaxDays = 36500;
+
+    std::optional<int> maxAgeDays;               // the default; nullopt: kept forever
+    std::array<std::optional<int>, 4> levelDays; // by Sensitivity; nullopt: the default applies
+
+    std::optional<int> &days(Sensitivity level) { return levelDays[static_cast<size_t>(level)]; }
+    // The days a record of this level (or without one) is kept; nullopt: forever.
+    std::optional<int> daysFor(std::optional<Sensitivity> level) const;
+    // Nothing ever expires under it.
+    bool keepsEverything() const;
+    // No setting at all (the file has no "retention" key).
+    bool isEmpty() const { return *this == RetentionPolicy{}; }
+
+    // {"max_age_days": 365, "sensitivity": {"restricted": 30, "public": "forever"}}
+    nlohmann::json toJson() const;
+    // Fails with the JSON Pointer (below `at`) of the first wrong value.
+    static Result<RetentionPolicy> fromJson(const nlohmann::json &json,
+                                            const QString &at = QStringLiteral("/retention"));
+    // One value as the file and the settings dialog write it: days ("30") or "forever".
+    static QString daysText(std::optional<int> days);
+
+    bool operator==(const RetentionPolicy &) const = default;
+};
+
 struct RedactionPolicy
 {
+    // False: the file only holds retention settings and records are stored as they arrive.
+    bool redact = true;
+    RetentionPolicy retention;
     QString name = QStringLiteral("default");
     QStringList detectors = PiiDetector::builtInTypes();
     std::vector<CustomPattern> custom;

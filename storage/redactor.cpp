@@ -503,7 +503,7 @@ Result<std::shared_ptr<const Redactor>> storeRedactor(const QString &storeLocati
     auto policy = loadStorePolicy(storeLocation);
     if (!policy)
         return std::unexpected(policy.error());
-    if (!*policy)
+    if (!*policy || !(*policy)->redact) // no file, or one with retention settings only
         return std::shared_ptr<const Redactor>();
     return Redactor::create(**policy);
 }

@@ -67,6 +67,10 @@ constexpr ColumnField s_reviewFlagReason = {
     "AND flagged = 1)",
     ColumnKind::Text, true};
 
+// Legal holds (migration 5): a row id list.
+constexpr ColumnField s_held = {"held", "(interactions.id IN (SELECT interaction FROM holds))",
+                                ColumnKind::Boolean, true};
+
 // The SQL for a column: a plain column of `interactions`, or an expression in parentheses.
 std::string columnSql(const ColumnField &c)
 {
@@ -91,6 +95,8 @@ const ColumnField *columnFor(const FilterField &field)
         return &s_reviewFlagged;
     case FilterField::Derived::ReviewFlagReason:
         return &s_reviewFlagReason;
+    case FilterField::Derived::Held:
+        return &s_held;
     }
     if (std::ranges::find(field.path, "[]") != field.path.end())
         return nullptr;

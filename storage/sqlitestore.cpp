@@ -1,6 +1,7 @@
 #include "sqlitestore.h"
 
 #include "integritychain.h"
+#include "redactionpolicy.h"
 #include "sqlitefilter.h"
 
 #include <QAtomicInteger>
@@ -8,9 +9,11 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QMutex>
+#include <QScopeGuard>
 #include <QSqlDriver>
 #include <QSqlError>
 #include <QSqlQuery>
+#include <QThread>
 
 #include <sqlite3.h>
 
@@ -188,6 +191,15 @@ const std::vector<std::vector<const char *>> &migrations()
                 chain_seq INTEGER NOT NULL UNIQUE,
                 chain_link BLOB NOT NULL))",
             "CREATE INDEX activity_ts ON activity(ts)",
+        },
+        {
+            // Legal holds (docs/privacy.md): a held interaction is never purged. Placed and
+            // released by setReview(), each change logged like a review.
+            R"(CREATE TABLE holds (
+                interaction INTEGER PRIMARY KEY REFERENCES interactions(id) ON DELETE CASCADE,
+                reason TEXT,
+                holder TEXT NOT NULL,
+                placed_ms INTEGER NOT NULL))",
         },
     };
     return steps;
@@ -569,8 +581,8 @@ Result<void> SqliteStore::migrate()
                                    "without read-only access")
                         .arg(latest),
                     m_path);
-    // Each step reads the version again inside its write transaction: another connection (the
-    // window opens several) may have upgraded the store meanwhile.
+    // The version is read again inside the write transaction: another connection (the window
+    // opens several) may have upgraded the store meanwhile.
     auto currentVersion = [this]() -> int {
         sqlite3_stmt *stmt = nullptr;
         int found = -1;
@@ -580,17 +592,20 @@ Result<void> SqliteStore::migrate()
         sqlite3_finalize(stmt);
         return found;
     };
-    for (;;) {
-        if (sqlite3_exec(m_handle, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK)
-            return std::unexpected(sqliteError(QStringLiteral("cannot upgrade the store")));
-        version = currentVersion();
-        if (version < 0 || version >= latest) {
-            Error error = sqliteError(QStringLiteral("cannot read the store's version"));
-            sqlite3_exec(m_handle, "ROLLBACK", nullptr, nullptr, nullptr);
-            if (version < 0)
-                return std::unexpected(error);
-            return {};
-        }
+    // All the steps in one transaction: a program killed during an upgrade (or while setting up
+    // a new store) leaves the store at its old format, which every version can open, rather
+    // than at one in between that a read-only connection would refuse.
+    if (sqlite3_exec(m_handle, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK)
+        return std::unexpected(sqliteError(QStringLiteral("cannot upgrade the store")));
+    version = currentVersion();
+    if (version < 0 || version >= latest) {
+        Error error = sqliteError(QStringLiteral("cannot read the store's version"));
+        sqlite3_exec(m_handle, "ROLLBACK", nullptr, nullptr, nullptr);
+        if (version < 0)
+            return std::unexpected(error);
+        return {}; // upgraded meanwhile
+    }
+    for (; version < latest; ++version) {
         for (const char *sql : migrations()[static_cast<size_t>(version)]) {
             if (sqlite3_exec(m_handle, sql, nullptr, nullptr, nullptr) != SQLITE_OK) {
                 Error error = sqliteError(
@@ -608,14 +623,15 @@ Result<void> SqliteStore::migrate()
                           m_path});
             }
         }
-        const std::string bump = "PRAGMA user_version = " + std::to_string(version + 1);
-        if (sqlite3_exec(m_handle, bump.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK ||
-            sqlite3_exec(m_handle, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
-            Error error = sqliteError(QStringLiteral("cannot upgrade the store"));
-            sqlite3_exec(m_handle, "ROLLBACK", nullptr, nullptr, nullptr);
-            return std::unexpected(error);
-        }
     }
+    const std::string bump = "PRAGMA user_version = " + std::to_string(latest);
+    if (sqlite3_exec(m_handle, bump.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK ||
+        sqlite3_exec(m_handle, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+        Error error = sqliteError(QStringLiteral("cannot upgrade the store"));
+        sqlite3_exec(m_handle, "ROLLBACK", nullptr, nullptr, nullptr);
+        return std::unexpected(error);
+    }
+    return {};
 }
 
 void SqliteStore::tuneForBulkWrites()
@@ -1712,10 +1728,38 @@ Result<qint64> SqliteStore::setReview(std::span<const qint64> rowIds, const Revi
         parts.push_back(change.flag->empty() ? std::string("flagged") : "flagged: " + *change.flag);
     else if (change.unflag)
         parts.push_back("unflagged");
+    if (change.hold)
+        parts.push_back(change.hold->empty() ? std::string("legal hold")
+                                             : "legal hold: " + *change.hold);
+    else if (change.release)
+        parts.push_back("legal hold released");
     for (const auto &part : parts)
         entry.what += (entry.what.empty() ? "" : "; ") + part;
+    entry.filter = change.filter;
+    Statement hold(m_handle, "INSERT INTO holds (interaction, reason, holder, placed_ms) "
+                             "SELECT id, ?2, ?3, ?4 FROM interactions WHERE id = ?1 "
+                             "ON CONFLICT (interaction) DO UPDATE SET reason = ?2, holder = ?3, "
+                             "placed_ms = ?4");
+    Statement release(m_handle, "DELETE FROM holds WHERE interaction = ?1");
+    if (!hold || !release)
+        return std::unexpected(sqliteError(QStringLiteral("cannot change the review")));
     return changeRows(rowIds, std::move(entry), QStringLiteral("cannot change the review"),
                       [&](qint64 rowId) {
+                          if (change.hold || change.release) {
+                              sqlite3_stmt *h = change.hold ? hold.get() : release.get();
+                              sqlite3_reset(h);
+                              sqlite3_clear_bindings(h);
+                              sqlite3_bind_int64(h, 1, rowId);
+                              if (change.hold) {
+                                  bindText(h, 2, *change.hold);
+                                  bindText(h, 3, change.reviewer);
+                                  sqlite3_bind_int64(h, 4, now);
+                              }
+                              if (sqlite3_step(h) != SQLITE_DONE)
+                                  return false;
+                          }
+                          if (!change.changesReview())
+                              return true;
                           upsert.reset();
                           sqlite3_bind_int64(upsert.get(), 1, rowId);
                           if (change.status)
@@ -1740,10 +1784,11 @@ Result<qint64> SqliteStore::changeRows(std::span<const qint64> rowIds, ActivityE
     QList<qint64> changed;
     auto result = inTransaction(m_handle, [&]() -> Result<qint64> {
         for (qint64 rowId : rowIds) {
+            const sqlite3_int64 before = sqlite3_total_changes64(m_handle);
             if (!apply(rowId))
                 return std::unexpected(sqliteError(doing));
-            if (sqlite3_changes(m_handle) == 0)
-                continue; // no such interaction
+            if (sqlite3_total_changes64(m_handle) == before)
+                continue; // no such interaction (or nothing to release)
             idOf.reset();
             sqlite3_bind_int64(idOf.get(), 1, rowId);
             if (sqlite3_step(idOf.get()) == SQLITE_ROW)
@@ -1809,6 +1854,19 @@ Result<ReviewState> SqliteStore::reviewOf(qint64 rowId)
         state.updatedMs = sqlite3_column_int64(q.get(), 4);
     } else if (rc != SQLITE_DONE) {
         return std::unexpected(sqliteError(QStringLiteral("cannot read the review")));
+    }
+    Statement h(m_handle, "SELECT reason, holder, placed_ms FROM holds WHERE interaction = ?1");
+    if (!h)
+        return std::unexpected(sqliteError(QStringLiteral("cannot read the legal hold")));
+    sqlite3_bind_int64(h.get(), 1, rowId);
+    const int held = sqlite3_step(h.get());
+    if (held == SQLITE_ROW) {
+        state.held = true;
+        state.holdReason = columnText(h.get(), 0);
+        state.heldBy = columnText(h.get(), 1);
+        state.heldMs = sqlite3_column_int64(h.get(), 2);
+    } else if (held != SQLITE_DONE) {
+        return std::unexpected(sqliteError(QStringLiteral("cannot read the legal hold")));
     }
     return state;
 }
@@ -2089,6 +2147,211 @@ Result<std::optional<ChainProblem>> SqliteStore::verifyActivity(VerifyReport &re
                        "the activity chain head the store recorded does not match the last link");
     report.activity = {headSeq, headSeq ? toHex(headLink) : std::string()};
     return std::optional<ChainProblem>();
+}
+
+// --- Retention, purge and backup -------------------------------------------------------------
+
+namespace {
+
+// The WHERE condition of the expired interactions under `policy` as of `nowMs`, and the cut-off
+// times it binds (?1, ?2, ...): one term per level that expires (and one for records without a
+// level), each on the (sensitivity, ts) index. Empty when nothing expires.
+std::pair<std::string, std::vector<int64_t>> expiredCondition(const RetentionPolicy &policy,
+                                                              int64_t nowMs)
+{
+    constexpr int64_t Day = 86'400'000;
+    std::string where;
+    std::vector<int64_t> cutoffs;
+    auto term = [&](const std::string &level, std::optional<int> days) {
+        if (!days)
+            return;
+        where += std::string(where.empty() ? "" : " OR ") + "(sensitivity " + level +
+                 " AND ts < ?" + std::to_string(cutoffs.size() + 1) + ")";
+        cutoffs.push_back(nowMs - int64_t(*days) * Day);
+    };
+    for (int level = 0; level < 4; ++level)
+        term("= " + std::to_string(level), policy.daysFor(static_cast<Sensitivity>(level)));
+    term("IS NULL", policy.daysFor(std::nullopt));
+    return {where, cutoffs};
+}
+
+} // namespace
+
+Result<PurgePlan> SqliteStore::listExpired(const RetentionPolicy &policy, int64_t nowMs)
+{
+    PurgePlan plan;
+    plan.nowMs = nowMs;
+    const auto [where, cutoffs] = expiredCondition(policy, nowMs);
+    if (where.empty())
+        return plan; // kept forever
+    Statement q(m_handle, "SELECT id, interaction_id, ts, sensitivity, "
+                          "id IN (SELECT interaction FROM holds) FROM interactions WHERE " +
+                              where + " ORDER BY id");
+    if (!q)
+        return std::unexpected(sqliteError(QStringLiteral("cannot list expired interactions")));
+    for (size_t i = 0; i < cutoffs.size(); ++i)
+        sqlite3_bind_int64(q.get(), int(i) + 1, cutoffs[i]);
+    int rc;
+    while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
+        sqlite3_stmt *r = q.get();
+        ExpiredInteraction item{sqlite3_column_int64(r, 0), columnText(r, 1),
+                                sqlite3_column_int64(r, 2), std::nullopt};
+        if (sqlite3_column_type(r, 3) != SQLITE_NULL)
+            item.sensitivity = static_cast<Sensitivity>(std::clamp(sqlite3_column_int(r, 3), 0, 3));
+        (sqlite3_column_int(r, 4) ? plan.held : plan.expired).push_back(std::move(item));
+    }
+    if (rc != SQLITE_DONE)
+        return std::unexpected(sqliteError(QStringLiteral("cannot list expired interactions")));
+    return plan;
+}
+
+Result<std::pair<qint64, qint64>> SqliteStore::countExpired(const RetentionPolicy &policy,
+                                                            int64_t nowMs)
+{
+    const auto [where, cutoffs] = expiredCondition(policy, nowMs);
+    if (where.empty())
+        return std::pair(qint64(0), qint64(0));
+    Statement q(m_handle, "SELECT count(*), total(id IN (SELECT interaction FROM holds)) "
+                          "FROM interactions WHERE " +
+                              where);
+    if (!q)
+        return std::unexpected(sqliteError(QStringLiteral("cannot count expired interactions")));
+    for (size_t i = 0; i < cutoffs.size(); ++i)
+        sqlite3_bind_int64(q.get(), int(i) + 1, cutoffs[i]);
+    if (sqlite3_step(q.get()) != SQLITE_ROW)
+        return std::unexpected(sqliteError(QStringLiteral("cannot count expired interactions")));
+    const auto held = qint64(sqlite3_column_double(q.get(), 1));
+    return std::pair(sqlite3_column_int64(q.get(), 0) - held, held);
+}
+
+Result<PurgePlan> SqliteStore::expired(const RetentionPolicy &policy, int64_t nowMs)
+{
+    // One read transaction: the held and the expired as of one moment.
+    if (sqlite3_exec(m_handle, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK)
+        return std::unexpected(sqliteError(QStringLiteral("cannot list expired interactions")));
+    auto plan = listExpired(policy, nowMs);
+    sqlite3_exec(m_handle, "COMMIT", nullptr, nullptr, nullptr);
+    return plan;
+}
+
+Result<PurgePlan> SqliteStore::purge(const RetentionPolicy &policy, int64_t nowMs,
+                                     const std::string &actor)
+{
+    if (m_access == Access::ReadOnly)
+        return fail(QStringLiteral("the store is open read-only"), m_path);
+    if (actor.empty())
+        return fail(QStringLiteral("no name given for who purges"));
+    // The full-text index keeps no text of its own (external content): a row is removed by
+    // giving FTS5 the values it indexed, which the view reads from the document, so this runs
+    // before the record itself goes.
+    Statement tombstone(m_handle,
+                        "INSERT INTO tombstones (chain_seq, interaction_id, content_hash, "
+                        "chain_link, purged_ms, reason) SELECT chain_seq, interaction_id, "
+                        "content_hash, chain_link, ?2, 'retention' FROM interactions "
+                        "WHERE id = ?1 AND chain_seq IS NOT NULL");
+    Statement unindex(m_handle, "INSERT INTO interactions_fts (interactions_fts, rowid, prompt, "
+                                "system_prompt, context, response) SELECT 'delete', id, prompt, "
+                                "system_prompt, context, response FROM interactions_text "
+                                "WHERE id = ?1");
+    Statement conflicts(m_handle, "DELETE FROM conflicts WHERE interaction_id = ?1");
+    // Previews, replay runs (triggers), reviews, notes and holds (foreign keys) go with it.
+    Statement remove(m_handle, "DELETE FROM interactions WHERE id = ?1");
+    if (!tombstone || !unindex || !conflicts || !remove)
+        return std::unexpected(sqliteError(QStringLiteral("cannot purge the store")));
+    // Deleted content is overwritten with zeros rather than left in free pages; the checkpoint
+    // after the commit then also copies the zeroed pages over the old ones in the file.
+    sqlite3_exec(m_handle, "PRAGMA secure_delete = ON", nullptr, nullptr, nullptr);
+    auto secureDeleteOff = qScopeGuard([this] {
+        sqlite3_exec(m_handle, "PRAGMA secure_delete = OFF", nullptr, nullptr, nullptr);
+    });
+    PurgePlan done;
+    auto result = inTransaction(m_handle, [&]() -> Result<qint64> {
+        auto plan = listExpired(policy, nowMs);
+        if (!plan)
+            return std::unexpected(plan.error());
+        done = std::move(*plan);
+        for (const ExpiredInteraction &item : done.expired) {
+            tombstone.reset();
+            sqlite3_bind_int64(tombstone.get(), 1, item.rowId);
+            sqlite3_bind_int64(tombstone.get(), 2, nowMs);
+            unindex.reset();
+            sqlite3_bind_int64(unindex.get(), 1, item.rowId);
+            conflicts.reset();
+            bindText(conflicts.get(), 1, item.interactionId);
+            remove.reset();
+            sqlite3_bind_int64(remove.get(), 1, item.rowId);
+            for (const Statement *step : {&tombstone, &unindex, &conflicts, &remove})
+                if (sqlite3_step(step->get()) != SQLITE_DONE)
+                    return std::unexpected(
+                        sqliteError(QStringLiteral("cannot purge %1")
+                                        .arg(QString::fromStdString(visible(item.interactionId)))));
+        }
+        if (done.expired.empty())
+            return qint64(0);
+        // The ids in the entry when they are few; always their digest, so that a list kept
+        // elsewhere can be checked against the log.
+        std::string ids;
+        for (const ExpiredInteraction &item : done.expired)
+            ids += item.interactionId + "\n";
+        ActivityEntry entry;
+        entry.timeMs = nowMs;
+        entry.actor = actor;
+        entry.kind = ActivityKind::Purge;
+        entry.count = qint64(done.expired.size());
+        entry.what = "purge: " + std::to_string(done.expired.size()) +
+                     " expired interactions removed, " + std::to_string(done.held.size()) +
+                     " kept on legal hold; ids sha256 " + toHex(sha256(ids)) + "; retention " +
+                     policy.toJson().dump();
+        if (done.expired.size() <= 1000)
+            for (const ExpiredInteraction &item : done.expired)
+                entry.interactionIds.push_back(item.interactionId);
+        return appendActivity(entry);
+    });
+    if (!result)
+        return fail(result.error().message, m_path);
+    done.activityId = *result;
+    if (!done.expired.empty()) // best effort: readers may keep older pages in the WAL a while
+        sqlite3_wal_checkpoint_v2(m_handle, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    return done;
+}
+
+Result<void> SqliteStore::backupTo(const QString &path)
+{
+    if (QFileInfo::exists(path))
+        return fail(QStringLiteral("the backup file exists already"), path);
+    sqlite3 *copy = nullptr;
+    const QByteArray file = QFile::encodeName(path);
+    if (sqlite3_open_v2(file.constData(), &copy, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                        nullptr) != SQLITE_OK) {
+        const QString why = QString::fromUtf8(sqlite3_errmsg(copy));
+        sqlite3_close(copy);
+        return fail(QStringLiteral("cannot create the backup: %1").arg(why), path);
+    }
+    // SQLite's online backup in one step: it reads the store in one read transaction, so the
+    // copy is the store as of that moment while other connections go on writing (WAL).
+    int rc = SQLITE_BUSY;
+    for (int attempt = 0; attempt < 50 && (rc == SQLITE_BUSY || rc == SQLITE_LOCKED); ++attempt) {
+        if (attempt > 0)
+            QThread::msleep(100);
+        sqlite3_backup *backup = sqlite3_backup_init(copy, "main", m_handle, "main");
+        if (!backup) {
+            rc = sqlite3_errcode(copy);
+            break;
+        }
+        rc = sqlite3_backup_step(backup, -1);
+        sqlite3_backup_finish(backup);
+    }
+    QString why = rc == SQLITE_DONE ? QString() : QString::fromUtf8(sqlite3_errstr(rc));
+    // A backup is one file: no WAL beside it.
+    if (rc == SQLITE_DONE &&
+        sqlite3_exec(copy, "PRAGMA journal_mode = DELETE", nullptr, nullptr, nullptr) != SQLITE_OK)
+        why = QString::fromUtf8(sqlite3_errmsg(copy));
+    sqlite3_close(copy);
+    if (!why.isEmpty()) {
+        QFile::remove(path);
+        return fail(QStringLiteral("cannot copy the store: %1").arg(why), path);
+    }
+    return {};
 }
 
 } // namespace llmaudit

@@ -16,7 +16,7 @@ class SqliteStore final : public Store
     Q_OBJECT
 
 public:
-    static constexpr int SchemaVersion = 4;
+    static constexpr int SchemaVersion = 5;
 
     static Result<std::unique_ptr<SqliteStore>> open(const QString &path, Access access);
     ~SqliteStore() override;
@@ -72,6 +72,12 @@ public:
     Result<qint64> logActivity(const ActivityEntry &entry) override;
     Result<std::vector<ActivityEntry>> activity(const ActivityQuery &query) override;
     Result<VerifyReport> verify(const std::function<bool(qint64, qint64)> &progress = {}) override;
+    Result<PurgePlan> expired(const RetentionPolicy &policy, int64_t nowMs) override;
+    Result<std::pair<qint64, qint64>> countExpired(const RetentionPolicy &policy,
+                                                   int64_t nowMs) override;
+    Result<PurgePlan> purge(const RetentionPolicy &policy, int64_t nowMs,
+                            const std::string &actor) override;
+    Result<void> backupTo(const QString &path) override;
 
 private:
     struct Query;
@@ -90,6 +96,8 @@ private:
     Result<std::optional<ChainProblem>>
     verifyRecords(VerifyReport &report, const std::function<bool(qint64, qint64)> &progress);
     Result<std::optional<ChainProblem>> verifyActivity(VerifyReport &report);
+    // The expired interactions, held or not; the caller may hold a transaction.
+    Result<PurgePlan> listExpired(const RetentionPolicy &policy, int64_t nowMs);
     Result<Query> filtered(const std::string &head, const FilterExpr &filter,
                            const std::string &tail = {});
     Result<void> forEachInIngestOrder(const std::function<bool(const StoredInteraction &)> &visit);

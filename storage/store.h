@@ -92,17 +92,27 @@ struct ReviewState
     std::string flagReason; // why (empty when not flagged)
     std::string reviewer;   // who changed the state last
     int64_t updatedMs = 0;  // when; 0 when never reviewed
+    // Legal hold: a held interaction is never purged, whatever the retention policy says,
+    // until someone releases it.
+    bool held = false;
+    std::string holdReason;
+    std::string heldBy;
+    int64_t heldMs = 0;
 };
 
 // A change to the review state of some interactions: what is unset stays as it was.
 struct ReviewChange
 {
     std::optional<ReviewStatus> status;
-    std::optional<std::string> flag; // flag with this reason (may be empty)
-    bool unflag = false;             // remove a reviewer's flag (ignored when `flag` is set)
-    std::string reviewer;            // who makes the change (required)
+    std::optional<std::string> flag;      // flag with this reason (may be empty)
+    bool unflag = false;                  // remove a reviewer's flag (ignored when `flag` is set)
+    std::string reviewer;                 // who makes the change (required)
+    std::optional<std::string> hold = {}; // put on legal hold, for this reason (may be empty)
+    bool release = false;                 // release a legal hold (ignored when `hold` is set)
+    std::string filter = {};              // the filter that chose the interactions, for the log
 
-    bool isEmpty() const { return !status && !flag && !unflag; }
+    bool isEmpty() const { return !status && !flag && !unflag && !hold && !release; }
+    bool changesReview() const { return status || flag || unflag; }
 };
 
 struct ReviewNote
@@ -153,6 +163,30 @@ struct ActivityQuery
 std::string canonicalJson(const ActivityEntry &entry);
 // The entry read back from canonicalJson(); nullopt when the text is not one.
 std::optional<ActivityEntry> activityFromJson(std::string_view text);
+
+// --- Retention ------------------------------------------------------------------------------
+//
+// What a retention policy (redactionpolicy.h) lets go: the interactions older than their
+// level's limit, less those on legal hold. purge() removes them; each leaves a tombstone in the
+// record chain (its position, digest and link), so that verify() still succeeds.
+
+struct RetentionPolicy;
+
+struct ExpiredInteraction
+{
+    qint64 rowId = 0;
+    std::string interactionId;
+    int64_t timestampMs = 0;
+    std::optional<Sensitivity> sensitivity;
+};
+
+struct PurgePlan
+{
+    int64_t nowMs = 0;                       // the moment ages are counted from
+    std::vector<ExpiredInteraction> expired; // removed (or to be), in ingest order
+    std::vector<ExpiredInteraction> held;    // expired but on hold: kept
+    qint64 activityId = 0;                   // the purge's activity entry (0: dry run or none)
+};
 
 // --- Integrity chain -------------------------------------------------------------------------
 //
@@ -427,6 +461,24 @@ public:
     // reviewer's flag or a note), ascending: what a report walking many interactions looks up
     // instead of asking reviewOf() for each.
     virtual Result<std::vector<qint64>> reviewedRowIds() = 0;
+
+    // The review state of one interaction includes its legal hold; setReview() places and
+    // releases holds (ReviewChange::hold, ::release).
+
+    // What `policy` lets go as of `nowMs` (a dry run): nothing is changed.
+    virtual Result<PurgePlan> expired(const RetentionPolicy &policy, int64_t nowMs) = 0;
+    // How many expired() would list, as {expired, held}: without reading their ids.
+    virtual Result<std::pair<qint64, qint64>> countExpired(const RetentionPolicy &policy,
+                                                           int64_t nowMs) = 0;
+    // Removes what expired() lists, in one transaction: the records, their full-text index rows,
+    // previews, reviews, notes and conflicts; each record leaves a tombstone. Logs one Purge
+    // activity by `actor` (when anything was removed). Returns what was removed and kept.
+    virtual Result<PurgePlan> purge(const RetentionPolicy &policy, int64_t nowMs,
+                                    const std::string &actor) = 0;
+
+    // A consistent copy of the whole store as one file at `path` (which must not exist), taken
+    // while other connections may be writing: what was committed when the copy began.
+    virtual Result<void> backupTo(const QString &path) = 0;
 
     // Appends an entry to the activity log; returns its id.
     virtual Result<qint64> logActivity(const ActivityEntry &entry) = 0;

@@ -362,7 +362,7 @@ void DetailPane::render()
     m_timing->setSegments(std::move(segments), total);
 
     RichTextWriter w(m_overview->document());
-    if (m_review && (m_review->updatedMs != 0 || !m_notes.empty())) {
+    if (m_review && (m_review->updatedMs != 0 || !m_notes.empty() || m_review->held)) {
         auto time = [](int64_t ms) {
             return QDateTime::fromMSecsSinceEpoch(ms).toString(u"yyyy-MM-dd HH:mm"_qs);
         };
@@ -372,6 +372,13 @@ void DetailPane::render()
             w.field(tr("Flagged by the reviewer"),
                     m_review->flagReason.empty() ? tr("(no reason given)")
                                                  : QString::fromStdString(m_review->flagReason));
+        if (m_review->held)
+            w.field(tr("Legal hold"),
+                    tr("since %1 by %2%3 (never purged while held)")
+                        .arg(time(m_review->heldMs), QString::fromStdString(m_review->heldBy),
+                             m_review->holdReason.empty()
+                                 ? QString()
+                                 : u": "_qs + QString::fromStdString(m_review->holdReason)));
         if (m_review->updatedMs != 0)
             w.field(tr("Last change"), tr("%1, %2").arg(QString::fromStdString(m_review->reviewer),
                                                         time(m_review->updatedMs)));

@@ -1,6 +1,8 @@
 #include "privacydialog.h"
 
+#include "counted.h"
 #include "redactor.h"
+#include "retentionpreview.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -130,27 +132,70 @@ PrivacyDialog::PrivacyDialog(const QString &storeLocation, QWidget *parent)
     connect(buttons, &QDialogButtonBox::accepted, this, &PrivacyDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
 
+    // Retention: one line each, "30" or "forever"; empty follows the default.
+    m_maxAge = new QLineEdit;
+    m_maxAge->setObjectName(u"retention_max_age_days"_s);
+    m_maxAge->setPlaceholderText(tr("forever"));
+    auto *retentionForm = new QFormLayout;
+    retentionForm->addRow(tr("Keep at most (days):"), m_maxAge);
+    for (int level = 3; level >= 0; --level) {
+        const auto sensitivity = static_cast<Sensitivity>(level);
+        auto *edit = new QLineEdit;
+        edit->setObjectName(u"retention_"_s + QString::fromUtf8(toString(sensitivity)));
+        edit->setPlaceholderText(tr("as above"));
+        m_levelDays[size_t(level)] = edit;
+        retentionForm->addRow(tr("%1 (days):").arg(QString::fromUtf8(toString(sensitivity))), edit);
+    }
+    m_retentionStatus = new QLabel;
+    m_retentionStatus->setObjectName(u"retentionStatus"_s);
+    m_retentionStatus->setWordWrap(true);
+    m_retentionStatus->setTextFormat(Qt::PlainText);
+    retentionForm->addRow(m_retentionStatus);
+    auto *retentionGroup = new QGroupBox(tr("Retention (by the interaction's time; days or "
+                                            "\"forever\"; held interactions are kept)"));
+    retentionGroup->setLayout(retentionForm);
+
     auto *left = new QVBoxLayout;
     left->addWidget(actionsGroup);
     left->addWidget(usersGroup);
+    left->addWidget(retentionGroup);
     left->addWidget(detectorsGroup, 1);
     auto *columns = new QHBoxLayout;
     columns->addLayout(left, 1);
     columns->addWidget(previewGroup, 1);
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(m_enabled);
-    layout->addWidget(new QLabel(tr("Applies to what is imported from now on; stored records stay "
-                                    "as they are. Retention is set elsewhere.")));
+    layout->addWidget(new QLabel(tr("Redaction applies to what is imported from now on; stored "
+                                    "records stay as they are. Retention applies when the store "
+                                    "is purged (llmaudit purge).")));
     layout->addLayout(columns, 1);
     layout->addWidget(buttons);
-    resize(980, 640);
+    resize(980, 760);
 
     // A small file beside the store: read here rather than on a worker.
     auto stored = loadStorePolicy(m_storeLocation);
     if (!stored)
         m_status->setText(
             tr("The store's policy cannot be read: %1").arg(stored.error().toString()));
-    load(stored && *stored ? **stored : RedactionPolicy{}, stored && stored->has_value());
+    load(stored && *stored ? **stored : RedactionPolicy{},
+         stored && stored->has_value() && (*stored)->redact);
+
+    m_retentionPreview = new RetentionPreview(m_storeLocation, this);
+    connect(m_retentionPreview, &RetentionPreview::counted, this,
+            [this](qint64 expired, qint64 held) {
+                if (retention())
+                    showRetentionPreview(
+                        tr("%1 would be purged now, %2 held.")
+                            .arg(counted(expired, tr("interaction"), tr("interactions")))
+                            .arg(held));
+            });
+    connect(m_retentionPreview, &RetentionPreview::failed, this, [this](const QString &message) {
+        showRetentionPreview(tr("Cannot count: %1").arg(message));
+    });
+    connect(m_maxAge, &QLineEdit::textChanged, this, [this] { updateRetentionPreview(); });
+    for (QLineEdit *edit : m_levelDays)
+        connect(edit, &QLineEdit::textChanged, this, [this] { updateRetentionPreview(); });
+    updateRetentionPreview();
 
     const auto changed = [this] { updatePreview(); };
     connect(m_enabled, &QCheckBox::toggled, this, changed);
@@ -182,6 +227,57 @@ void PrivacyDialog::load(const RedactionPolicy &policy, bool enabled)
     m_hashLength->setValue(policy.hashLength);
     m_pseudonymize->setChecked(policy.pseudonymizeUsers);
     m_keyFile->setText(policy.keyFile);
+    const RetentionPolicy &r = policy.retention;
+    m_maxAge->setText(r.maxAgeDays ? QString::number(*r.maxAgeDays) : QString());
+    for (size_t level = 0; level < m_levelDays.size(); ++level)
+        m_levelDays[level]->setText(
+            r.levelDays[level] ? RetentionPolicy::daysText(r.levelDays[level]) : QString());
+}
+
+Result<RetentionPolicy> PrivacyDialog::retention() const
+{
+    // The same checks and messages as the policy file's "retention" key.
+    auto value = [](const QString &text) -> nlohmann::json {
+        bool number = false;
+        const qint64 days = text.toLongLong(&number);
+        if (number)
+            return days;
+        return text.toStdString();
+    };
+    nlohmann::json json = nlohmann::json::object();
+    if (const QString text = m_maxAge->text().trimmed(); !text.isEmpty())
+        json["max_age_days"] = value(text);
+    for (size_t level = 0; level < m_levelDays.size(); ++level)
+        if (const QString text = m_levelDays[level]->text().trimmed(); !text.isEmpty())
+            json["sensitivity"][std::string(toString(static_cast<Sensitivity>(level)))] =
+                value(text);
+    return RetentionPolicy::fromJson(json);
+}
+
+QString PrivacyDialog::retentionPreview() const
+{
+    return m_retentionStatus->text();
+}
+
+void PrivacyDialog::showRetentionPreview(const QString &text)
+{
+    m_retentionStatus->setText(text);
+    Q_EMIT retentionPreviewChanged(text);
+}
+
+void PrivacyDialog::updateRetentionPreview()
+{
+    auto current = retention();
+    if (!current) {
+        showRetentionPreview(current.error().toString());
+        return;
+    }
+    if (current->keepsEverything()) {
+        showRetentionPreview(tr("Nothing expires: interactions are kept forever."));
+        return;
+    }
+    m_retentionStatus->setText(tr("Counting…"));
+    m_retentionPreview->request(*current);
 }
 
 bool PrivacyDialog::redactionEnabled() const
@@ -269,7 +365,10 @@ QString PrivacyDialog::previewStatus() const
 
 Result<void> PrivacyDialog::save()
 {
-    if (!m_enabled->isChecked()) {
+    auto kept = retention();
+    if (!kept)
+        return std::unexpected(kept.error());
+    if (!m_enabled->isChecked() && kept->isEmpty()) {
         const QString path = storePolicyPath(m_storeLocation);
         if (QFile::exists(path) && !QFile::remove(path))
             return fail(tr("cannot remove the policy file"), path);
@@ -278,6 +377,10 @@ Result<void> PrivacyDialog::save()
     auto current = policy();
     if (!current)
         return std::unexpected(current.error());
+    // Retention settings without redaction: the file says so, and records are stored as they
+    // arrive.
+    current->redact = m_enabled->isChecked();
+    current->retention = *kept;
     return saveStorePolicy(m_storeLocation, *current);
 }
 

@@ -2,9 +2,11 @@
 
 // The privacy settings of a store: whether records are redacted at ingest, what happens in each
 // field group, which detectors run (and the store's own patterns), pseudonymous users and their
-// key file. A sample text is shown before and after the policy, redacted by the same storage
-// function import uses (with a throwaway key, so the preview never touches the real one).
-// Saving writes STORE.privacy.json; it applies to what is imported from then on.
+// key file; and how long interactions are kept (retention, by sensitivity level). A sample text
+// is shown before and after the policy, redacted by the same storage function import uses (with
+// a throwaway key, so the preview never touches the real one), and how many interactions the
+// retention settings would purge now is counted on a worker. Saving writes STORE.privacy.json;
+// redaction applies to what is imported from then on, retention to `llmaudit purge`.
 
 #include "redactionpolicy.h"
 
@@ -21,6 +23,8 @@ class QPlainTextEdit;
 class QSpinBox;
 
 namespace llmaudit {
+
+class RetentionPreview;
 
 class PrivacyDialog : public QDialog
 {
@@ -45,15 +49,27 @@ public:
     QString previewText() const;   // the sample after the policy
     QString previewStatus() const; // counts, or why there is no preview
 
+    // Retention: days as text ("30", "forever"; empty: the default, or forever for the default).
+    QLineEdit *maxAgeEdit() const { return m_maxAge; }
+    QLineEdit *levelEdit(Sensitivity level) const { return m_levelDays[size_t(level)]; }
+    Result<RetentionPolicy> retention() const;
+    // "N interactions would be purged now, M held", or why not.
+    QString retentionPreview() const;
+
     // Writes the policy beside the store (or removes it when redaction is off).
     Result<void> save();
 
 public Q_SLOTS:
     void accept() override;
 
+Q_SIGNALS:
+    void retentionPreviewChanged(const QString &text);
+
 private:
     void load(const RedactionPolicy &policy, bool enabled);
     void updatePreview();
+    void updateRetentionPreview();
+    void showRetentionPreview(const QString &text);
 
     QString m_storeLocation;
     QCheckBox *m_enabled = nullptr;
@@ -68,6 +84,10 @@ private:
     QComboBox *m_previewGroup = nullptr;
     QPlainTextEdit *m_after = nullptr;
     QLabel *m_status = nullptr;
+    QLineEdit *m_maxAge = nullptr;
+    std::array<QLineEdit *, 4> m_levelDays{};
+    QLabel *m_retentionStatus = nullptr;
+    RetentionPreview *m_retentionPreview = nullptr;
 };
 
 } // namespace llmaudit

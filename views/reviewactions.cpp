@@ -60,6 +60,21 @@ ReviewActions::ReviewActions(QMainWindow *window, QTableView *table, DetailPane 
     note->setShortcut(QKeySequence(tr("Ctrl+Alt+N")));
     table->addAction(note);
     m_menu->addSeparator();
+    // Legal hold: held interactions are never purged by the retention policy.
+    m_hold = m_menu->addAction(tr("Put on Legal &Hold…"), this, [this] {
+        bool ok = false;
+        const QString reason = QInputDialog::getText(
+            m_window, tr("Legal Hold"),
+            tr("Why are these interactions held? (They are never purged while held.)"),
+            QLineEdit::Normal, {}, &ok);
+        if (ok)
+            holdSelection(reason.trimmed());
+    });
+    m_hold->setObjectName(QStringLiteral("holdAction"));
+    m_release =
+        m_menu->addAction(tr("&Release Legal Hold"), this, &ReviewActions::releaseSelection);
+    m_release->setObjectName(QStringLiteral("releaseAction"));
+    m_menu->addSeparator();
     m_menu->addAction(tr("&Reviewer Name…"), this, [this] {
         bool ok = false;
         const QString name = QInputDialog::getText(
@@ -201,6 +216,22 @@ void ReviewActions::flagSelection(const QString &reason)
 void ReviewActions::unflagSelection()
 {
     apply({{}, {}, true, reviewerName().toStdString()});
+}
+
+void ReviewActions::holdSelection(const QString &reason)
+{
+    ReviewChange change;
+    change.reviewer = reviewerName().toStdString();
+    change.hold = reason.toStdString();
+    apply(change);
+}
+
+void ReviewActions::releaseSelection()
+{
+    ReviewChange change;
+    change.reviewer = reviewerName().toStdString();
+    change.release = true;
+    apply(change);
 }
 
 void ReviewActions::addNoteToSelection(const QString &text)

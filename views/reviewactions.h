@@ -1,7 +1,8 @@
 #pragma once
 
 // The window's review actions: a Review menu (also the table's context menu) that sets the
-// status, flags or adds a note to the selected interactions, the Activity Log dialog and
+// status, flags, adds a note to or puts on legal hold (and releases) the selected interactions,
+// the Activity Log dialog and
 // Verify Integrity. All store work runs on a ReviewService worker; the reviewer's name comes
 // from the settings (key "review/reviewer", default the OS user).
 
@@ -46,6 +47,11 @@ public:
     void flagSelection(const QString &reason);
     void unflagSelection();
     void addNoteToSelection(const QString &text);
+    // Legal hold (never purged while held) and its release; recorded in the activity log.
+    void holdSelection(const QString &reason);
+    void releaseSelection();
+    QAction *holdAction() const { return m_hold; }
+    QAction *releaseAction() const { return m_release; }
     void verifyIntegrity();
     void showActivityLog();
     ActivityDialog *activityDialog() const;
@@ -68,6 +74,8 @@ private:
     QMenu *m_menu = nullptr;
     QAction *m_verify = nullptr;
     QAction *m_activity = nullptr;
+    QAction *m_hold = nullptr;
+    QAction *m_release = nullptr;
     QPointer<ActivityDialog> m_dialog;
 };
 

@@ -83,6 +83,8 @@ private Q_SLOTS:
         row("review.status in {issue escalated}", "review in {issue escalated}");
         row("review.flagged", "review.flagged == true");
         row("has note", "has note");
+        row("held", "held == true");
+        row("!held and flagged", "(not held == true and flagged == true)");
         row("notes contains \"legal\"", "note contains \"legal\"");
         row("sensitivity >= confidential", "security.sensitivity_level >= confidential");
         row("sensitivity == \"Restricted\"", "security.sensitivity_level == restricted");

@@ -6,6 +6,7 @@
 
 #include "batchreplay.h"
 #include "fakellmserver.h"
+#include "filterlanguage.h"
 #include "llmprovider.h"
 #include "logcodec.h"
 #include "replayengine.h"
@@ -262,6 +263,7 @@ private Q_SLOTS:
     void apiKeyNeverStored();
     void echoedKeyIsScrubbed();
     void migrationFillsReplayRuns();
+    void replayIsRedactedByTheStorePolicy();
 };
 
 void TestReplay::initTestCase()
@@ -1188,10 +1190,10 @@ void TestReplay::migrationFillsReplayRuns()
     for (const char *sql :
          {"DROP TRIGGER interactions_replay_run", "DROP TRIGGER interactions_replay_run_gone",
           "DROP TABLE replay_runs",
-          // and what formats 3 (table previews) and 4 (review tables, chain) added
+          // and what formats 3 (table previews) and 4 (review tables, chain) and 5 (holds) added
           "DROP TRIGGER interactions_preview_gone", "DROP TABLE interaction_previews",
           "DROP INDEX interactions_chain", "DROP TABLE chain_heads", "DROP TABLE tombstones",
-          "DROP TABLE reviews", "DROP TABLE notes", "DROP TABLE activity",
+          "DROP TABLE reviews", "DROP TABLE notes", "DROP TABLE activity", "DROP TABLE holds",
           "ALTER TABLE interactions DROP COLUMN chain_link",
           "ALTER TABLE interactions DROP COLUMN chain_seq", "PRAGMA user_version = 1"})
         QCOMPARE(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK);
@@ -1201,6 +1203,53 @@ void TestReplay::migrationFillsReplayRuns()
     auto runs = (*s)->replayedInRun("old-run");
     QVERIFY(runs);
     QCOMPARE(*runs, std::vector<std::string>{"orig-x"});
+}
+
+// Replay records go through the store's redaction policy like imports and the collector: the
+// prompt a reviewer typed and what the provider answered are stored redacted.
+void TestReplay::replayIsRedactedByTheStorePolicy()
+{
+    auto s = newStore();
+    const json original = record(u"fake-openai"_s, "orig-red", "sess-red", 1767607200000, "",
+                                 "Where is my parcel?", json(), {}, true);
+    store(*s, original);
+    QVERIFY(saveStorePolicy(s->location(), RedactionPolicy{})); // mask everything found
+    ReplayEngine engine(s.get(), m_providers);
+    ReplaySpec spec;
+    spec.overrides.prompt = "Mail dana.whitfield@example.com the tracking number";
+    const ReplayOutcome outcome = replay(engine, original, spec);
+    QVERIFY2(outcome.ok(), qPrintable(outcome.errorText()));
+    // The provider saw (and echoed) the address ...
+    QVERIFY(outcome.chat.content.find("dana.whitfield@example.com") != std::string::npos);
+    // ... the store did not.
+    auto stored = s->interaction(outcome.replayId);
+    QVERIFY(stored && *stored);
+    const json doc = json::parse((*stored)->document);
+    QVERIFY2((*stored)->document.find("dana.whitfield@example.com") == std::string::npos,
+             (*stored)->document.c_str());
+    QCOMPARE(doc["request"]["prompt"].get<std::string>(),
+             std::string("Mail [EMAIL_1] the tracking number"));
+    QVERIFY2(doc["response"]["content"].get<std::string>().find("[EMAIL_1]") != std::string::npos,
+             doc["response"]["content"].dump().c_str());
+    // The prompt, the message sent, the override kept in `replay` and the answer, at least.
+    QVERIFY2(doc["redaction"]["counts"]["EMAIL"].get<int>() >= 4, doc["redaction"].dump().c_str());
+    QCOMPARE(doc["replay_of"].get<std::string>(), std::string("orig-red"));
+    auto listed = s->replaysOf("orig-red", 10);
+    QVERIFY(listed && listed->size() == 1);
+    // The full-text index only has the redacted text.
+    auto compiled = compileFilter(u"text ~ \"dana whitfield\""_s);
+    QVERIFY(compiled);
+    QCOMPARE(*s->count(compiled->expr), 0);
+
+    // A policy file that cannot be read: the replay is not stored, and says why.
+    QFile broken(storePolicyPath(s->location()));
+    QVERIFY(broken.open(QIODevice::WriteOnly));
+    broken.write("{\"fields\": {\"prompt\": \"blur\"}}");
+    broken.close();
+    const ReplayOutcome refused = replay(engine, original, spec);
+    QVERIFY(!refused.ok());
+    QVERIFY2(refused.errorText().contains(u"/fields/prompt"_s), qPrintable(refused.errorText()));
+    QCOMPARE(s->replaysOf("orig-red", 10)->size(), size_t(1));
 }
 
 QTEST_GUILESS_MAIN(TestReplay)

@@ -1,5 +1,5 @@
 // The filter language over review data on a real store: review status, the reviewer's flag
-// (and `flagged` matching either flag), flag reasons and notes.
+// (and `flagged` matching either flag), flag reasons, notes and legal holds.
 
 #include "filterlanguage.h"
 #include "sqlitestore.h"
@@ -69,6 +69,12 @@ private Q_SLOTS:
             m_store->setReview(std::span(&three, 1), {ReviewStatus::Approved, {}, false, "bob"}));
         QVERIFY(m_store->addNote(std::span(&three, 1), "bob", "Checked with legal."));
         QVERIFY(m_store->addNote(std::span(&three, 1), "bob", "Closed."));
+        // i-2 and i-4 on legal hold.
+        const qint64 held[] = {two, m_rows["i-4"]};
+        ReviewChange hold;
+        hold.reviewer = "carol";
+        hold.hold = "case 9";
+        QVERIFY(m_store->setReview(held, hold));
     }
 
     void filters_data()
@@ -95,6 +101,10 @@ private Q_SLOTS:
         row("note == \"Closed.\"", {u"i-3"_qs});
         row("note != \"Closed.\"", {});
         row("review == approved and has note", {u"i-3"_qs});
+        row("held", {u"i-2"_qs, u"i-4"_qs});
+        row("!held", {u"i-1"_qs, u"i-3"_qs, u"i-5"_qs});
+        row("held == false and review != unreviewed", {u"i-1"_qs, u"i-3"_qs});
+        row("held and review == escalated", {u"i-2"_qs});
     }
 
     void filters()

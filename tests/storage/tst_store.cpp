@@ -373,14 +373,15 @@ private Q_SLOTS:
             expectRows(**store);
         }
         // Back to format 2, as an older version left it (without the previews of format 3 and
-        // the review tables and chain of format 4), then open and upgrade.
+        // the review tables and chain of format 4 and the holds of format 5), then open and
+        // upgrade.
         sqlite3 *db = nullptr;
         QCOMPARE(sqlite3_open(file.toUtf8().constData(), &db), SQLITE_OK);
         QCOMPARE(sqlite3_exec(db,
                               "DROP TRIGGER interactions_preview_gone; DROP TABLE "
                               "interaction_previews; DROP INDEX interactions_chain; "
                               "DROP TABLE chain_heads; DROP TABLE tombstones; DROP TABLE reviews; "
-                              "DROP TABLE notes; DROP TABLE activity; "
+                              "DROP TABLE notes; DROP TABLE activity; DROP TABLE holds; "
                               "ALTER TABLE interactions DROP COLUMN chain_link; "
                               "ALTER TABLE interactions DROP COLUMN chain_seq; "
                               "PRAGMA user_version = 2",

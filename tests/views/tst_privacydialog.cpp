@@ -5,10 +5,13 @@
 #include "mainwindow.h"
 #include "privacydialog.h"
 #include "redactor.h"
+#include "store.h"
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDateTime>
 #include <QFile>
+#include <QLineEdit>
 #include <QListWidget>
 #include <QPlainTextEdit>
 #include <QTemporaryDir>
@@ -113,6 +116,76 @@ private Q_SLOTS:
         again.enabledBox()->setChecked(false);
         again.accept();
         QVERIFY(!QFile::exists(storePolicyPath(store)));
+    }
+
+    // Retention settings: the preview counts what would be purged now (and what is held) on a
+    // worker, follows every change, names a bad value; saved without redaction, the file keeps
+    // the retention and redacts nothing.
+    void retentionSettings()
+    {
+        const QString path = m_dir.filePath(u"r.sqlite"_s);
+        {
+            auto store = Store::open(path);
+            QVERIFY(store);
+            const QDateTime now = QDateTime::currentDateTimeUtc();
+            std::vector<IncomingRecord> records;
+            for (int i = 1; i <= 6; ++i) { // r-i is 20 * i days old; even ones restricted
+                nlohmann::json doc = {
+                    {"interaction_id", "r-" + std::to_string(i)},
+                    {"timestamp", now.addDays(-20 * i).toString(Qt::ISODate).toStdString()},
+                    {"user_id", "u"},
+                    {"session_id", "s"},
+                    {"request", {{"prompt", "q"}}},
+                    {"response", {{"content", "a"}}}};
+                if (i % 2 == 0)
+                    doc["security"] = {{"sensitivity_level", "restricted"}};
+                auto decoded = decodeDocument(doc);
+                QVERIFY(decoded);
+                records.push_back({std::move(*decoded), "test", {}, {}});
+            }
+            QVERIFY((*store)->write(records, {}));
+            const qint64 oldest = (*(*store)->interaction("r-6"))->rowId;
+            ReviewChange hold;
+            hold.reviewer = "tess";
+            hold.hold = "audit";
+            QVERIFY((*store)->setReview(std::span(&oldest, 1), hold));
+        }
+        PrivacyDialog dialog(path);
+        QVERIFY(dialog.retentionPreview().contains(u"kept forever"_s));
+        // 70 days: r-4, r-5, r-6 expire; r-6 is held.
+        dialog.maxAgeEdit()->setText(u"70"_s);
+        QTRY_VERIFY(dialog.retentionPreview().contains(u"would be purged"_s));
+        QCOMPARE(dialog.retentionPreview(), u"2 interactions would be purged now, 1 held."_s);
+        // Restricted kept 30 days: r-2 too.
+        dialog.levelEdit(Sensitivity::Restricted)->setText(u"30"_s);
+        QTRY_COMPARE(dialog.retentionPreview(), u"3 interactions would be purged now, 1 held."_s);
+        dialog.levelEdit(Sensitivity::Restricted)->setText(u"forever"_s);
+        QTRY_COMPARE(dialog.retentionPreview(), u"1 interaction would be purged now, 0 held."_s);
+        dialog.maxAgeEdit()->setText(u"-5"_s);
+        QVERIFY2(dialog.retentionPreview().contains(u"/retention/max_age_days"_s),
+                 qPrintable(dialog.retentionPreview()));
+        auto refused = dialog.save(); // accept() would say so in a message box
+        QVERIFY(!refused);
+        QVERIFY(refused.error().toString().contains(u"expected a number of days"_s));
+        QVERIFY(!QFile::exists(storePolicyPath(path)));
+        dialog.maxAgeEdit()->setText(u"70"_s);
+        QVERIFY(!dialog.redactionEnabled());
+        dialog.accept();
+        QCOMPARE(dialog.result(), int(QDialog::Accepted));
+
+        auto saved = loadStorePolicy(path);
+        QVERIFY(saved && *saved);
+        QVERIFY(!(*saved)->redact);
+        QCOMPARE((*saved)->retention.maxAgeDays, std::optional<int>(70));
+        QCOMPARE((*saved)->retention.levelDays[size_t(Sensitivity::Restricted)],
+                 std::optional<int>(RetentionPolicy::Forever));
+        auto redactor = storeRedactor(path);
+        QVERIFY(redactor && !*redactor);
+        PrivacyDialog again(path);
+        QVERIFY(!again.redactionEnabled());
+        QCOMPARE(again.maxAgeEdit()->text(), u"70"_s);
+        QCOMPARE(again.levelEdit(Sensitivity::Restricted)->text(), u"forever"_s);
+        QCOMPARE(again.levelEdit(Sensitivity::Public)->text(), QString());
     }
 
     void mainWindowOpensIt()

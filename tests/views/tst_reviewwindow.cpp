@@ -1,6 +1,7 @@
 // Review in the window on a real store: a status and a flag set on a selection of rows show in
 // the table and the detail pane, a note shows in the detail pane, the activity log lists the
-// changes and exports them, and Verify Integrity reports the chain heads.
+// changes and exports them, Verify Integrity reports the chain heads, and a legal hold is put on
+// and released.
 
 #include "activitydialog.h"
 #include "detailpane.h"
@@ -13,6 +14,7 @@
 #include <QComboBox>
 #include <QFile>
 #include <QItemSelectionModel>
+#include <QMenu>
 #include <QMessageBox>
 #include <QSettings>
 #include <QSignalSpy>
@@ -146,6 +148,40 @@ private Q_SLOTS:
         QVERIFY2(box->text().contains(u"verifies"_qs), qPrintable(box->text()));
         QVERIFY(box->informativeText().contains(QString::fromStdString(report.records.link)));
         box->accept();
+
+        // Legal hold from the review actions (the same menu is the table's context menu): the
+        // detail pane shows it, the store keeps it, and Release lifts it.
+        QVERIFY(review->reviewMenu()->actions().contains(review->holdAction()));
+        QVERIFY(review->reviewMenu()->actions().contains(review->releaseAction()));
+        review->holdSelection(u"case 2026-17"_qs);
+        QVERIFY(applied.wait(10000));
+        QCOMPARE(applied.takeLast().at(0).toLongLong(), 2);
+        QTRY_VERIFY_WITH_TIMEOUT(window.detailPane()->overviewText().contains(u"case 2026-17"_qs),
+                                 10000);
+        QVERIFY(window.detailPane()->overviewText().contains(u"Legal hold"_qs));
+        {
+            auto store = Store::open(storePath, Store::Access::ReadOnly);
+            QVERIFY(store);
+            for (int row : {0, 1}) {
+                auto state = (*store)->reviewOf(model->rowIdAt(row));
+                QVERIFY(state && state->held);
+                QCOMPARE(state->heldBy, "Rita Reviewer");
+            }
+            QVERIFY(!(*store)->reviewOf(model->rowIdAt(2))->held);
+        }
+        review->releaseSelection();
+        QVERIFY(applied.wait(10000));
+        QTRY_VERIFY_WITH_TIMEOUT(!window.detailPane()->overviewText().contains(u"Legal hold"_qs),
+                                 10000);
+        auto store = Store::open(storePath, Store::Access::ReadOnly);
+        QVERIFY(store);
+        ActivityQuery reviews;
+        reviews.kinds = {ActivityKind::Review};
+        auto entries = (*store)->activity(reviews);
+        QVERIFY(entries && entries->size() >= 2);
+        QCOMPARE(entries->at(entries->size() - 2).what, "legal hold: case 2026-17");
+        QCOMPARE(entries->back().what, "legal hold released");
+        QCOMPARE(entries->back().actor, "Rita Reviewer");
     }
 };
 
