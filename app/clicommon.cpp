@@ -3,9 +3,11 @@
 #include "logschema.h"
 
 #include <QCoreApplication>
+#include <QElapsedTimer>
 #include <QFileInfo>
 
 #include <cstdio>
+#include <unistd.h>
 
 namespace llmaudit::cli {
 
@@ -159,7 +161,34 @@ QString Command::storePath() const
 
 std::unique_ptr<Store> openStore(const Command &command, Store::Access access)
 {
-    auto store = Store::open(command.storePath(), access);
+    Store::OpenOptions options;
+    options.access = access;
+    // A store written by an older version is upgraded here, which takes minutes on a big one:
+    // on a terminal the progress shows on one line, as import's does.
+    const bool terminal = access == Store::Access::ReadWrite && isatty(STDERR_FILENO);
+    bool shown = false;
+    QElapsedTimer sincePrint;
+    sincePrint.start();
+    if (terminal) {
+        options.upgradeProgress = [&](int format, qint64 done, qint64 total) {
+            if (shown && done < total && sincePrint.elapsed() < 100)
+                return true;
+            sincePrint.restart();
+            shown = true;
+            const int percent = total > 0 ? int(100 * done / total) : 100;
+            err(total > 1 ? QStringLiteral("\r\033[KUpgrading the store to format %1: %2 % "
+                                           "(%3 of %4 records)")
+                                .arg(format)
+                                .arg(percent)
+                                .arg(done)
+                                .arg(total)
+                          : QStringLiteral("\r\033[KUpgrading the store to format %1").arg(format));
+            return true;
+        };
+    }
+    auto store = Store::open(command.storePath(), options);
+    if (shown)
+        err(QStringLiteral("\r\033[K"));
     if (!store) {
         err(QStringLiteral("llmaudit %1: %2\n").arg(command.name, store.error().toString()));
         return nullptr;
