@@ -159,17 +159,16 @@ QString Command::storePath() const
     return path.isEmpty() ? Store::defaultLocation() : path;
 }
 
-std::unique_ptr<Store> openStore(const Command &command, Store::Access access)
+Result<std::unique_ptr<Store>> openShowingUpgrade(const QString &path, Store::Access access)
 {
     Store::OpenOptions options;
     options.access = access;
     // A store written by an older version is upgraded here, which takes minutes on a big one:
     // on a terminal the progress shows on one line, as import's does.
-    const bool terminal = access == Store::Access::ReadWrite && isatty(STDERR_FILENO);
     bool shown = false;
     QElapsedTimer sincePrint;
     sincePrint.start();
-    if (terminal) {
+    if (access == Store::Access::ReadWrite && isatty(STDERR_FILENO)) {
         options.upgradeProgress = [&](int format, qint64 done, qint64 total) {
             if (shown && done < total && sincePrint.elapsed() < 100)
                 return true;
@@ -186,9 +185,15 @@ std::unique_ptr<Store> openStore(const Command &command, Store::Access access)
             return true;
         };
     }
-    auto store = Store::open(command.storePath(), options);
+    auto store = Store::open(path, options);
     if (shown)
         err(QStringLiteral("\r\033[K"));
+    return store;
+}
+
+std::unique_ptr<Store> openStore(const Command &command, Store::Access access)
+{
+    auto store = openShowingUpgrade(command.storePath(), access);
     if (!store) {
         err(QStringLiteral("llmaudit %1: %2\n").arg(command.name, store.error().toString()));
         return nullptr;
