@@ -124,9 +124,10 @@ MainWindow::MainWindow(QWidget *parent)
     connect(m_filterBar, &FilterBar::filterApplied, this,
             [this](const QString &text, const FilterExpr &filter) {
                 m_filter = filter;
-                if (m_model && m_storeReady) {
-                    m_status->setText(text.isEmpty() ? tr("Loading…") : tr("Filtering…"));
+                if (m_model)
                     m_model->setFilter(filter);
+                if (m_model && m_storeReady) { // else it loads with the filter once open
+                    m_status->setText(text.isEmpty() ? tr("Loading…") : tr("Filtering…"));
                     m_model->reload();
                 }
                 m_dashboardStale = true;
@@ -443,7 +444,9 @@ void MainWindow::openStore(const QString &path, const QStringList &seedFiles)
     }
     if (!InteractionTableModel::sortColumn(header->sortIndicatorSection()))
         header->setSortIndicator(InteractionTableModel::Time, Qt::DescendingOrder);
-    m_table->setSortingEnabled(true);
+    // Sorting (which reloads the table) from when the store is open: until then the table's
+    // readers ask it nothing.
+    m_table->setSortingEnabled(false);
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             &MainWindow::onCurrentRowChanged);
     connect(m_model, &InteractionTableModel::loaded, this, [this] {
@@ -477,6 +480,7 @@ void MainWindow::openStore(const QString &path, const QStringList &seedFiles)
         m_storeReady = true;
         m_progress->hide();
         m_cancel->hide();
+        m_table->setSortingEnabled(true);
         if (m_import)
             return; // a seed import runs, and loads the table when it has finished
         m_status->setText(tr("Loading…"));
@@ -532,6 +536,7 @@ void MainWindow::openStore(const QString &path, const QStringList &seedFiles)
         showDashboard();
     if (isNew && !seedFiles.isEmpty()) {
         m_storeReady = true; // created by the import
+        m_table->setSortingEnabled(true);
         m_status->setText(tr("Creating the store with the sample logs…"));
         importFiles(seedFiles);
     } else {

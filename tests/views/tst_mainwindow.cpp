@@ -11,6 +11,7 @@
 #include "logcodec.h"
 #include "mainwindow.h"
 #include "store.h"
+#include "storereader.h"
 
 #include <QAbstractItemModelTester>
 #include <QAction>
@@ -181,6 +182,45 @@ private Q_SLOTS:
         QVERIFY(!progress->isVisible());
         auto version = Store::open(storePath, Store::Access::ReadOnly);
         QVERIFY2(version, qPrintable(version ? QString() : version.error().toString()));
+    }
+
+    // A cancelled upgrade (StoreReader::cancelUpgrade, what the window's Cancel calls) leaves the
+    // store at its old format and not open; the window then opens and upgrades it as usual.
+    void aCancelledUpgradeLeavesTheStoreUnchanged()
+    {
+        const QString storePath = m_dir.filePath(QStringLiteral("cancelled.sqlite"));
+        constexpr int Records = 600;
+        makeFormat3Store(storePath, Records);
+        auto userVersion = [&] {
+            sqlite3 *db = nullptr;
+            sqlite3_open_v2(storePath.toUtf8().constData(), &db, SQLITE_OPEN_READONLY, nullptr);
+            sqlite3_stmt *stmt = nullptr;
+            int version = -1;
+            if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr) == SQLITE_OK &&
+                sqlite3_step(stmt) == SQLITE_ROW)
+                version = sqlite3_column_int(stmt, 0);
+            sqlite3_finalize(stmt);
+            sqlite3_close(db);
+            return version;
+        };
+        {
+            StoreReader reader(storePath);
+            QSignalSpy failed(&reader, &StoreReader::failed);
+            QSignalSpy opened(&reader, &StoreReader::storeOpened);
+            reader.cancelUpgrade(); // before it starts: it stops at its first report
+            Q_EMIT reader.openStore();
+            QVERIFY(failed.wait(30000));
+            QVERIFY2(failed.first().first().toString().contains(
+                         u"upgrade cancelled, the store is unchanged"_qs),
+                     qPrintable(failed.first().first().toString()));
+            QCOMPARE(opened.size(), 0);
+        }
+        QCOMPARE(userVersion(), 3);
+
+        MainWindow window;
+        window.openStore(storePath);
+        QTRY_COMPARE_WITH_TIMEOUT(window.model()->rowCount(), Records, 30000);
+        QVERIFY(userVersion() > 3);
     }
 
     void importFromTheWindowAddsRows()
