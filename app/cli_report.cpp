@@ -114,7 +114,7 @@ int runReport(const QStringList &args, const QString &description)
     // never creating a store that is not there (read-only says so).
     std::unique_ptr<Store> store;
     if (QFileInfo::exists(command.storePath()))
-        if (auto writable = Store::open(command.storePath(), Store::Access::ReadWrite))
+        if (auto writable = openShowingUpgrade(command.storePath(), Store::Access::ReadWrite))
             store = std::move(*writable);
     if (!store)
         store = openStore(command, Store::Access::ReadOnly);

@@ -56,7 +56,7 @@ int runVerify(const QStringList &args, const QString &description)
                                             command.parser.positionalArguments().first()));
     // Read-write when the file allows it, so that the verification itself is logged.
     std::unique_ptr<Store> store;
-    if (auto writable = Store::open(command.storePath(), Store::Access::ReadWrite))
+    if (auto writable = openShowingUpgrade(command.storePath(), Store::Access::ReadWrite))
         store = std::move(*writable);
     else
         store = openStore(command, Store::Access::ReadOnly);

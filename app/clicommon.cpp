@@ -3,9 +3,11 @@
 #include "logschema.h"
 
 #include <QCoreApplication>
+#include <QElapsedTimer>
 #include <QFileInfo>
 
 #include <cstdio>
+#include <unistd.h>
 
 namespace llmaudit::cli {
 
@@ -157,9 +159,41 @@ QString Command::storePath() const
     return path.isEmpty() ? Store::defaultLocation() : path;
 }
 
+Result<std::unique_ptr<Store>> openShowingUpgrade(const QString &path, Store::Access access)
+{
+    Store::OpenOptions options;
+    options.access = access;
+    // A store written by an older version is upgraded here, which takes minutes on a big one:
+    // on a terminal the progress shows on one line, as import's does.
+    bool shown = false;
+    QElapsedTimer sincePrint;
+    sincePrint.start();
+    if (access == Store::Access::ReadWrite && isatty(STDERR_FILENO)) {
+        options.upgradeProgress = [&](int format, qint64 done, qint64 total) {
+            if (shown && done < total && sincePrint.elapsed() < 100)
+                return true;
+            sincePrint.restart();
+            shown = true;
+            const int percent = total > 0 ? int(100 * done / total) : 100;
+            err(total > 1 ? QStringLiteral("\r\033[KUpgrading the store to format %1: %2 % "
+                                           "(%3 of %4 records)")
+                                .arg(format)
+                                .arg(percent)
+                                .arg(done)
+                                .arg(total)
+                          : QStringLiteral("\r\033[KUpgrading the store to format %1").arg(format));
+            return true;
+        };
+    }
+    auto store = Store::open(path, options);
+    if (shown)
+        err(QStringLiteral("\r\033[K"));
+    return store;
+}
+
 std::unique_ptr<Store> openStore(const Command &command, Store::Access access)
 {
-    auto store = Store::open(command.storePath(), access);
+    auto store = openShowingUpgrade(command.storePath(), access);
     if (!store) {
         err(QStringLiteral("llmaudit %1: %2\n").arg(command.name, store.error().toString()));
         return nullptr;

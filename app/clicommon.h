@@ -70,6 +70,9 @@ void addPolicyOptions(Command &command);
 std::optional<int> readPolicyOptions(const Command &command, const QString &storeLocation,
                                      std::optional<RedactionPolicy> &policy, bool &given);
 
+// Store::open, printing the progress of an upgrade of an older store on stderr when it is a
+// terminal (read-write only).
+Result<std::unique_ptr<Store>> openShowingUpgrade(const QString &path, Store::Access access);
 // Opens the command's store; prints why and returns null when it cannot.
 std::unique_ptr<Store> openStore(const Command &command, Store::Access access);
 

@@ -25,6 +25,7 @@ public:
     }
 
     void close() { m_store.reset(); }
+    bool open() { return store() != nullptr; }
 
     qint64 lastChangeCounter = -1; // checkForChanges(): none yet
 
@@ -34,7 +35,12 @@ private:
         if (!m_store) {
             // Read-write so that a new store is created, and an old one upgraded, here on the
             // worker rather than in the GUI thread; this object itself only reads.
-            auto opened = Store::open(m_path, Store::Access::ReadWrite);
+            Store::OpenOptions options;
+            options.upgradeProgress = [this](int format, qint64 done, qint64 total) {
+                Q_EMIT m_owner->upgradeProgress(format, done, total);
+                return !m_owner->m_cancelUpgrade;
+            };
+            auto opened = Store::open(m_path, options);
             if (!opened) {
                 Q_EMIT m_owner->failed(opened.error().toString());
                 return nullptr;
@@ -68,6 +74,10 @@ StoreReader::StoreReader(QString storePath, QObject *parent)
     qRegisterMetaType<llmaudit::SortOrder>();
     auto *worker = new Worker(this, m_storePath);
     worker->moveToThread(&m_thread);
+    connect(this, &StoreReader::openStore, worker, [this, worker] {
+        if (worker->open())
+            Q_EMIT storeOpened();
+    });
     connect(this, &StoreReader::loadIds, worker,
             [this, worker](quint64 g, const FilterExpr &filter, SortOrder order, qint64 limit) {
                 const auto bound = limit > 0 ? std::optional<qint64>(limit) : std::nullopt;
@@ -143,6 +153,7 @@ StoreReader::StoreReader(QString storePath, QObject *parent)
 
 StoreReader::~StoreReader()
 {
+    cancelUpgrade();
     m_thread.quit();
     m_thread.wait();
 }

@@ -9,6 +9,8 @@
 #include <QObject>
 #include <QThread>
 
+#include <atomic>
+
 namespace llmaudit {
 
 class StoreReader : public QObject
@@ -22,11 +24,20 @@ public:
 
     const QString &storePath() const { return m_storePath; }
 
+    // Stops an upgrade of an older store that openStore() (or any request) started: it is
+    // rolled back within one page of records, and the open fails with failed(). The store stays
+    // closed for this reader: further requests fail at once when it still needs the upgrade.
+    // Thread-safe; the destructor calls it too, so that closing never waits for an upgrade.
+    void cancelUpgrade() { m_cancelUpgrade = true; }
+
     // A conversation shows at most this many turns.
     static constexpr int MaxSessionTurns = 2000;
 
 Q_SIGNALS:
     // Requests (from any thread).
+    // Opens the store now (upgrading one written by an older version, with upgradeProgress()):
+    // storeOpened() or failed(). Every other request opens it too when it is not open yet.
+    void openStore();
     // With a limit, the first `limit` ids only (idsLoaded's `complete` is false).
     void loadIds(quint64 generation, llmaudit::FilterExpr filter, llmaudit::SortOrder order,
                  qint64 limit = 0);
@@ -42,6 +53,10 @@ Q_SIGNALS:
     void checkForChanges();
 
     // Answers (to the requester's thread).
+    // The upgrade of an older store to `format`: `done` of `total` (records while they are
+    // chained, else 0 or 1 of 1); see Store::UpgradeProgress.
+    void upgradeProgress(int format, qint64 done, qint64 total);
+    void storeOpened();
     void idsLoaded(quint64 generation, std::vector<qint64> rowIds, bool complete);
     void rowsLoaded(quint64 generation, int page, std::vector<llmaudit::InteractionRow> rows);
     void statsLoaded(quint64 generation, llmaudit::StoreStats stats);
@@ -59,6 +74,7 @@ Q_SIGNALS:
 private:
     class Worker;
     QString m_storePath;
+    std::atomic<bool> m_cancelUpgrade = false;
     QThread m_thread;
 };
 

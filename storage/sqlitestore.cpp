@@ -399,10 +399,15 @@ QString Store::defaultLocation()
 
 Result<std::unique_ptr<Store>> Store::open(const QString &location, Access access)
 {
+    return open(location, OpenOptions{access, {}});
+}
+
+Result<std::unique_ptr<Store>> Store::open(const QString &location, const OpenOptions &options)
+{
     if (location.startsWith(QStringLiteral("postgresql://")))
         return fail(QStringLiteral("PostgreSQL stores are not supported by this version yet"),
                     location);
-    auto store = SqliteStore::open(location, access);
+    auto store = SqliteStore::open(location, options.access, options.upgradeProgress);
     if (!store)
         return std::unexpected(store.error());
     return std::unique_ptr<Store>(std::move(*store));
@@ -428,7 +433,8 @@ SqliteStore::~SqliteStore()
     QSqlDatabase::removeDatabase(m_connectionName);
 }
 
-Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const QString &path, Access access)
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const QString &path, Access access,
+                                                       const UpgradeProgress &progress)
 {
     static QAtomicInteger<quint64> counter;
     const QFileInfo info(path);
@@ -478,7 +484,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const QString &path, Acce
             return std::unexpected(created.error());
         return open(path, access);
     }
-    if (auto migrated = store->migrate(); !migrated)
+    if (auto migrated = store->migrate(progress); !migrated)
         return std::unexpected(migrated.error());
     return store;
 }
@@ -558,7 +564,7 @@ bool SqliteStore::isBlank() const
     return blank;
 }
 
-Result<void> SqliteStore::migrate()
+Result<void> SqliteStore::migrate(const UpgradeProgress &progress)
 {
     QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
     QSqlQuery query(db);
@@ -605,7 +611,22 @@ Result<void> SqliteStore::migrate()
             return std::unexpected(error);
         return {}; // upgraded meanwhile
     }
+    const int from = version;
+    auto cancelled = [&] {
+        sqlite3_exec(m_handle, "ROLLBACK", nullptr, nullptr, nullptr);
+        return fail(QStringLiteral("upgrade cancelled, the store is unchanged (it stays at "
+                                   "format %1; opening it again upgrades it to format %2)")
+                        .arg(from)
+                        .arg(latest),
+                    m_path);
+    };
+    auto report = [&](int format, qint64 done, qint64 total) {
+        return !progress || progress(format, done, total);
+    };
     for (; version < latest; ++version) {
+        const bool chains = version + 1 == 4; // reports its own progress, in records
+        if (!chains && !report(version + 1, 0, 1))
+            return cancelled();
         for (const char *sql : migrations()[static_cast<size_t>(version)]) {
             if (sqlite3_exec(m_handle, sql, nullptr, nullptr, nullptr) != SQLITE_OK) {
                 Error error = sqliteError(
@@ -614,14 +635,19 @@ Result<void> SqliteStore::migrate()
                 return std::unexpected(error);
             }
         }
-        if (version + 1 == 4) { // chain the records stored before there was a chain
-            if (auto chained = extendRecordChain(); !chained) {
+        if (chains) { // chain the records stored before there was a chain
+            auto chained = extendRecordChain(progress);
+            if (!chained) {
                 sqlite3_exec(m_handle, "ROLLBACK", nullptr, nullptr, nullptr);
                 return std::unexpected(
                     Error{QStringLiteral("cannot upgrade the store to format 4: %1")
                               .arg(chained.error().message),
                           m_path});
             }
+            if (!*chained)
+                return cancelled();
+        } else if (!report(version + 1, 1, 1)) {
+            return cancelled();
         }
     }
     const std::string bump = "PRAGMA user_version = " + std::to_string(latest);
@@ -1580,12 +1606,26 @@ Result<void> SqliteStore::setChainHead(ChainName chain, qint64 seq, const Conten
     return {};
 }
 
-Result<void> SqliteStore::extendRecordChain()
+Result<bool> SqliteStore::extendRecordChain(const UpgradeProgress &progress)
 {
     auto head = chainHead(ChainName::Records);
     if (!head)
         return std::unexpected(head.error());
     auto [seq, previous] = *head;
+    qint64 total = 0;
+    qint64 done = 0;
+    if (progress) {
+        // All rows less the linked ones: the partial index answers the second count, where
+        // counting "chain_seq IS NULL" would read every row.
+        Statement all(m_handle, "SELECT count(*) FROM interactions");
+        Statement linked(m_handle, "SELECT count(*) FROM interactions WHERE chain_seq IS NOT NULL");
+        if (!all || !linked || sqlite3_step(all.get()) != SQLITE_ROW ||
+            sqlite3_step(linked.get()) != SQLITE_ROW)
+            return std::unexpected(sqliteError(QStringLiteral("cannot count the records")));
+        total = sqlite3_column_int64(all.get(), 0) - sqlite3_column_int64(linked.get(), 0);
+        if (!progress(4, 0, total))
+            return false;
+    }
     Statement page(m_handle, "SELECT id, document FROM interactions "
                              "WHERE chain_seq IS NULL AND id > ?1 ORDER BY id LIMIT 512");
     Statement update(m_handle,
@@ -1617,10 +1657,15 @@ Result<void> SqliteStore::extendRecordChain()
                     sqliteError(QStringLiteral("cannot build the integrity chain")));
         }
         after = batch.back().first;
+        done += qint64(batch.size());
+        if (progress && !progress(4, done, total))
+            return false;
     }
     if (seq == before)
-        return {};
-    return setChainHead(ChainName::Records, seq, previous);
+        return true;
+    if (auto moved = setChainHead(ChainName::Records, seq, previous); !moved)
+        return std::unexpected(moved.error());
+    return true;
 }
 
 Result<qint64> SqliteStore::appendActivity(ActivityEntry entry)

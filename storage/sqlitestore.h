@@ -18,7 +18,8 @@ class SqliteStore final : public Store
 public:
     static constexpr int SchemaVersion = 5;
 
-    static Result<std::unique_ptr<SqliteStore>> open(const QString &path, Access access);
+    static Result<std::unique_ptr<SqliteStore>> open(const QString &path, Access access,
+                                                     const UpgradeProgress &progress = {});
     ~SqliteStore() override;
 
     QString location() const override { return m_path; }
@@ -84,8 +85,9 @@ private:
     // The last position and link of a chain ({0, zeros} when empty), and moving it.
     Result<std::pair<qint64, ContentHash>> chainHead(ChainName chain);
     Result<void> setChainHead(ChainName chain, qint64 seq, const ContentHash &link);
-    // Links the interactions without a link, in ingest order (the migration to format 4).
-    Result<void> extendRecordChain();
+    // Links the interactions without a link, in ingest order (the migration to format 4),
+    // reporting each page of 512 to `progress`; false when it cancelled.
+    Result<bool> extendRecordChain(const UpgradeProgress &progress = {});
     // Appends to the activity chain; the caller holds a write transaction.
     Result<qint64> appendActivity(ActivityEntry entry);
     // Review changes and notes: `apply` binds and runs one statement for a row (false on an
@@ -104,7 +106,7 @@ private:
 
     SqliteStore(QString path, QString connectionName, Access access);
     Result<void> configure();
-    Result<void> migrate();
+    Result<void> migrate(const UpgradeProgress &progress);
     bool isBlank() const; // no tables at all: created, never set up
     Result<sqlite3_stmt *> statement(int which, const char *sql);
     Error sqliteError(const QString &doing) const;

@@ -349,9 +349,22 @@ class Store : public QObject
 public:
     enum class Access { ReadWrite, ReadOnly };
 
+    // How far the upgrade of a store written by an older version has come: the step that brings
+    // it to `format` has done `done` of `total` units (records for the step that chains them,
+    // 0 or 1 of 1 for the others). Returning false cancels the upgrade: it is rolled back, the
+    // store keeps its old format and open() fails saying so. Called on the opening thread.
+    using UpgradeProgress = std::function<bool(int format, qint64 done, qint64 total)>;
+
+    struct OpenOptions
+    {
+        Access access = Access::ReadWrite;
+        UpgradeProgress upgradeProgress; // none: an upgrade runs without reporting
+    };
+
     // Opens the store at `location`, creating and migrating it when needed (ReadWrite).
     static Result<std::unique_ptr<Store>> open(const QString &location,
                                                Access access = Access::ReadWrite);
+    static Result<std::unique_ptr<Store>> open(const QString &location, const OpenOptions &options);
 
     // The embedded default store under the user's data directory.
     static QString defaultLocation();

@@ -27,6 +27,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+#include <QLocale>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
@@ -70,7 +71,7 @@ MainWindow::MainWindow(QWidget *parent)
     auto *watch = new QTimer(this);
     watch->setInterval(1000);
     connect(watch, &QTimer::timeout, this, [this] {
-        if (m_reader)
+        if (m_reader && m_storeReady)
             Q_EMIT m_reader->checkForChanges();
     });
     watch->start();
@@ -123,9 +124,10 @@ MainWindow::MainWindow(QWidget *parent)
     connect(m_filterBar, &FilterBar::filterApplied, this,
             [this](const QString &text, const FilterExpr &filter) {
                 m_filter = filter;
-                if (m_model) {
-                    m_status->setText(text.isEmpty() ? tr("Loading…") : tr("Filtering…"));
+                if (m_model)
                     m_model->setFilter(filter);
+                if (m_model && m_storeReady) { // else it loads with the filter once open
+                    m_status->setText(text.isEmpty() ? tr("Loading…") : tr("Filtering…"));
                     m_model->reload();
                 }
                 m_dashboardStale = true;
@@ -169,8 +171,14 @@ MainWindow::MainWindow(QWidget *parent)
     statusBar()->addPermanentWidget(m_progress);
     statusBar()->addPermanentWidget(m_cancel);
     connect(m_cancel, &QToolButton::clicked, this, [this] {
-        if (m_import)
+        if (m_import) {
             m_import->cancel();
+        } else if (m_reader && !m_storeReady) {
+            m_upgradeCancelled = true;
+            m_reader->cancelUpgrade();
+            m_cancel->setEnabled(false);
+            m_status->setText(tr("Cancelling the upgrade…"));
+        }
     });
     createActions();
     m_collector->setFollowAction(m_follow);
@@ -408,6 +416,10 @@ void MainWindow::openStore(const QString &path, const QStringList &seedFiles)
     setWindowTitle(tr("%1 — LLM Audit Workbench").arg(QDir::toNativeSeparators(path)));
     delete m_model;
     delete m_reader;
+    m_storeReady = false;
+    m_upgradeCancelled = false;
+    m_progress->hide();
+    m_cancel->hide();
     m_selectedRowId = 0;
     m_detail->showMessage(tr("Select an interaction to see it here."));
     m_conversation->clearConversation(
@@ -432,7 +444,9 @@ void MainWindow::openStore(const QString &path, const QStringList &seedFiles)
     }
     if (!InteractionTableModel::sortColumn(header->sortIndicatorSection()))
         header->setSortIndicator(InteractionTableModel::Time, Qt::DescendingOrder);
-    m_table->setSortingEnabled(true);
+    // Sorting (which reloads the table) from when the store is open: until then the table's
+    // readers ask it nothing.
+    m_table->setSortingEnabled(false);
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             &MainWindow::onCurrentRowChanged);
     connect(m_model, &InteractionTableModel::loaded, this, [this] {
@@ -453,8 +467,26 @@ void MainWindow::openStore(const QString &path, const QStringList &seedFiles)
         m_status->setText(message);
         showMessage(this, QMessageBox::Warning, tr("Cannot read the store"), message);
     });
-    connect(m_reader, &StoreReader::failed, this,
-            [this](const QString &message) { statusBar()->showMessage(message, 10000); });
+    connect(m_reader, &StoreReader::failed, this, [this](const QString &message) {
+        if (m_storeReady)
+            statusBar()->showMessage(message, 10000);
+        else
+            storeOpenFailed(message);
+    });
+    connect(m_reader, &StoreReader::upgradeProgress, this, &MainWindow::showUpgradeProgress);
+    connect(m_reader, &StoreReader::storeOpened, this, [this] {
+        if (m_storeReady)
+            return;
+        m_storeReady = true;
+        m_progress->hide();
+        m_cancel->hide();
+        m_table->setSortingEnabled(true);
+        if (m_import)
+            return; // a seed import runs, and loads the table when it has finished
+        m_status->setText(tr("Loading…"));
+        m_model->reload();
+        Q_EMIT m_reader->loadSessions(++m_sessionsGeneration);
+    });
     connect(m_reader, &StoreReader::interactionLoaded, this,
             [this](quint64 generation, qint64 rowId, std::optional<StoredInteraction> item) {
                 if (generation != m_detailGeneration)
@@ -503,13 +535,52 @@ void MainWindow::openStore(const QString &path, const QStringList &seedFiles)
     if (m_mainTabs->currentWidget() == m_dashboard)
         showDashboard();
     if (isNew && !seedFiles.isEmpty()) {
+        m_storeReady = true; // created by the import
+        m_table->setSortingEnabled(true);
         m_status->setText(tr("Creating the store with the sample logs…"));
         importFiles(seedFiles);
     } else {
-        m_status->setText(tr("Loading…"));
-        m_model->reload();
-        Q_EMIT m_reader->loadSessions(++m_sessionsGeneration);
+        // Opened (and upgraded when an older version wrote it) on the reader's thread first;
+        // the table loads when it is open. The other readers open it after that, with nothing
+        // left to upgrade, rather than each waiting for the store's lock.
+        m_status->setText(tr("Opening the store…"));
+        Q_EMIT m_reader->openStore();
     }
+}
+
+void MainWindow::showUpgradeProgress(int format, qint64 done, qint64 total)
+{
+    if (m_storeReady || m_upgradeCancelled)
+        return;
+    const int percent = total > 0 ? int(100 * done / total) : 100;
+    if (total > 1)
+        m_status->setText(tr("Upgrading the store to format %1: %2 % (%3 of %4 records)…")
+                              .arg(format)
+                              .arg(percent)
+                              .arg(QLocale().toString(done), QLocale().toString(total)));
+    else
+        m_status->setText(tr("Upgrading the store to format %1…").arg(format));
+    if (m_progress->isHidden()) {
+        m_progress->reset();
+        m_progress->show();
+        m_cancel->setEnabled(true);
+        m_cancel->show();
+    }
+    m_progress->setValue(percent);
+}
+
+void MainWindow::storeOpenFailed(const QString &message)
+{
+    m_progress->hide();
+    m_cancel->hide();
+    m_cancel->setEnabled(true);
+    if (m_upgradeCancelled) {
+        m_status->setText(tr("Upgrade cancelled: the store is unchanged and not open. Open it "
+                             "again to upgrade it, or open another store."));
+        return;
+    }
+    m_status->setText(tr("The store is not open."));
+    showMessage(this, QMessageBox::Warning, tr("Cannot open the store"), message);
 }
 
 void MainWindow::updateStatus()

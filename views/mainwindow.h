@@ -94,6 +94,8 @@ private:
     void chooseImportFiles();
     void showImportResult(const ImportReport &report);
     void updateStatus();
+    void showUpgradeProgress(int format, qint64 done, qint64 total);
+    void storeOpenFailed(const QString &message);
     void onCurrentRowChanged();
     void copySelectedRows();
     void moveSelection(int delta);
@@ -136,6 +138,10 @@ private:
     QProgressBar *m_progress = nullptr;
     QToolButton *m_cancel = nullptr;
     QPointer<ImportJob> m_import;
+    // The store is open (upgraded when it came from an older version); until then the table
+    // and the readers ask it nothing. An upgrade can be cancelled with m_cancel.
+    bool m_storeReady = false;
+    bool m_upgradeCancelled = false;
     bool m_headerRestored = false;
     QAction *m_follow = nullptr;
     CollectorPanel *m_collector = nullptr;

@@ -4,6 +4,7 @@
 
 #include <QFile>
 #include <QRegularExpression>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -294,6 +295,52 @@ private Q_SLOTS:
         QCOMPARE(stats["interactions"].get<int>(), 120);
         QVERIFY(stats["sessions"].get<int>() > 1 && stats["sessions"].get<int>() < 120);
         QVERIFY(stats["first"].get<std::string>() < stats["last"].get<std::string>());
+    }
+
+    // A store of an older format (3) is upgraded by a command that opens it read-write; on a
+    // terminal (a pty from script(1)) the upgrade shows its progress on stderr, elsewhere not.
+    void anUpgradeShowsItsProgressOnATerminal()
+    {
+        const QString script = QStandardPaths::findExecutable(u"script"_qs);
+        const QString sqlite = QStandardPaths::findExecutable(u"sqlite3"_qs);
+        if (script.isEmpty() || sqlite.isEmpty())
+            QSKIP("script (bsdutils) or sqlite3 is not installed (run.sh installs sqlite3)");
+        const QString log = path(u"old.jsonl"_qs);
+        QVERIFY(generate(log, 3000, u"jsonl"_qs, 0, 5));
+        auto oldStore = [&](const QString &name) {
+            const QString store = path(name);
+            CliRun imported = cli({u"import"_qs, u"--store"_qs, store, log});
+            if (imported.exitCode != 0)
+                qWarning("import failed: %s", qPrintable(imported.err));
+            // As format 3 left it: without format 4's review tables and chain, format 5's holds.
+            CliRun dropped = runProgram(
+                sqlite, {store, u"DROP INDEX interactions_chain; DROP TABLE chain_heads; "
+                                u"DROP TABLE tombstones; DROP TABLE reviews; DROP TABLE notes; "
+                                u"DROP TABLE activity; DROP TABLE holds; "
+                                u"ALTER TABLE interactions DROP COLUMN chain_link; "
+                                u"ALTER TABLE interactions DROP COLUMN chain_seq; "
+                                u"PRAGMA user_version = 3;"_qs});
+            if (dropped.exitCode != 0)
+                qWarning("sqlite3 failed: %s", qPrintable(dropped.err));
+            return store;
+        };
+        const QString onTerminal = oldStore(u"old-tty.sqlite"_qs);
+        CliRun tty = runProgram(
+            script, {u"-qec"_qs,
+                     u"'%1' verify --store '%2'"_qs.arg(QStringLiteral(LLMAUDIT_CLI), onTerminal),
+                     u"/dev/null"_qs});
+        QVERIFY2(tty.exitCode == 0, qPrintable(tty.out + tty.err));
+        QVERIFY2(
+            tty.out.contains(u"Upgrading the store to format 4: 100 % (3000 of 3000 records)"_qs),
+            qPrintable(tty.out));
+        QVERIFY2(tty.out.contains(u"Upgrading the store to format 5"_qs), qPrintable(tty.out));
+        QVERIFY2(tty.out.contains(u"OK  records: 3000 links"_qs), qPrintable(tty.out));
+
+        const QString piped = oldStore(u"old-pipe.sqlite"_qs);
+        CliRun plain = cli({u"verify"_qs, u"--store"_qs, piped});
+        QVERIFY2(plain.exitCode == 0, qPrintable(plain.err));
+        QVERIFY2(!plain.err.contains(u"Upgrading"_qs), qPrintable(plain.err));
+        QVERIFY(plain.out.startsWith(u"OK  records: 3000 links"_qs));
     }
 
     void problemsWithFilesAndStoresAreClear()

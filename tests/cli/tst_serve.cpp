@@ -1,7 +1,8 @@
 // `llmaudit serve` as a process, with curl and QNetworkAccessManager as clients: it prints
 // where it listens, stores what it is sent, stops cleanly on SIGTERM and SIGINT, loses no
 // acknowledged record to kill -9 under load, and refuses a 1 GiB body without its memory
-// growing (the server's peak RSS is read from /proc).
+// growing (the server's peak RSS is read from /proc); and `llmaudit backup` of the store while
+// the collector is writing makes a copy that verifies (issue 8).
 
 #include "clirunner.h"
 #include "store.h"
@@ -9,6 +10,7 @@
 #include <QFile>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
@@ -202,6 +204,89 @@ private Q_SLOTS:
         QVERIFY(health.out.contains(u"ok"_s));
         serve.process.terminate();
         QVERIFY(serve.process.waitForFinished(20000));
+    }
+
+    // `llmaudit backup` while the collector stores records posted one after another: the copy
+    // verifies and holds every record acknowledged before the backup started (issue 8).
+    void backupWhileTheCollectorWrites()
+    {
+        const QString store = m_dir.filePath(u"collected.sqlite"_s);
+        const QString copy = m_dir.filePath(u"collected-backup.sqlite"_s);
+        Serve serve;
+        QVERIFY(serve.start(store));
+        QNetworkAccessManager nam;
+        std::set<std::string> acknowledged;
+        int sent = 0;
+        int finished = 0;
+        int failed = 0;
+        bool stop = false;
+        constexpr int InFlight = 4;
+        constexpr int MaxRequests = 20000; // bounded, whatever happens
+        std::function<void()> sendOne = [&] {
+            if (stop || sent >= MaxRequests)
+                return;
+            const int n = sent++;
+            json body = json::array();
+            std::vector<std::string> ids;
+            for (int i = 0; i < 5; ++i) {
+                ids.push_back("b" + std::to_string(n) + "-" + std::to_string(i));
+                body.push_back(record(ids.back()));
+            }
+            QNetworkRequest request(QUrl(serve.url(u"/v1/interactions"_s)));
+            request.setHeader(QNetworkRequest::ContentTypeHeader, u"application/json"_s);
+            QNetworkReply *reply = nam.post(request, QByteArray::fromStdString(body.dump()));
+            QObject::connect(reply, &QNetworkReply::finished, this, [&, reply] {
+                reply->deleteLater();
+                ++finished;
+                if (reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt() != 200) {
+                    ++failed;
+                } else {
+                    const json answer = json::parse(reply->readAll().toStdString());
+                    for (const auto &result : answer["results"])
+                        if (result["status"] == "stored")
+                            acknowledged.insert(result["interaction_id"].get<std::string>());
+                }
+                sendOne();
+            });
+        };
+        for (int i = 0; i < InFlight; ++i)
+            sendOne();
+        QTRY_VERIFY_WITH_TIMEOUT(acknowledged.size() >= 500, 60000);
+
+        // The backup runs as its own process while the event loop goes on posting.
+        const std::set<std::string> before = acknowledged;
+        const int finishedBefore = finished;
+        QProcess backup;
+        QSignalSpy backupDone(&backup, &QProcess::finished);
+        backup.start(QStringLiteral(LLMAUDIT_CLI),
+                     {u"backup"_s, u"--store"_s, store, copy, u"--json"_s});
+        QVERIFY(backup.waitForStarted(10000));
+        QVERIFY(backupDone.wait(120000));
+        const int duringBackup = finished - finishedBefore;
+        stop = true;
+        QTRY_VERIFY_WITH_TIMEOUT(finished == sent, 30000);
+        serve.process.terminate();
+        QVERIFY(serve.process.waitForFinished(20000));
+        const QString backupErr = QString::fromUtf8(backup.readAllStandardError());
+        QVERIFY2(backup.exitCode() == 0, qPrintable(backupErr));
+        const json report = json::parse(backup.readAllStandardOutput().toStdString());
+        qInfo("backup of %d interactions while the collector wrote: %zu acknowledged before it "
+              "began, %d requests answered during it, %zu acknowledged in all",
+              report["interactions"].get<int>(), before.size(), duringBackup, acknowledged.size());
+        QCOMPARE(failed, 0);
+
+        CliRun verify = cli({u"verify"_s, u"--store"_s, copy});
+        QVERIFY2(verify.exitCode == 0, qPrintable(verify.out + verify.err));
+        QVERIFY2(verify.out.startsWith(u"OK"_s), qPrintable(verify.out));
+        auto opened = llmaudit::Store::open(copy, llmaudit::Store::Access::ReadOnly);
+        QVERIFY2(opened, qPrintable(opened ? QString() : opened.error().toString()));
+        int missing = 0;
+        for (const std::string &id : before)
+            if (!(*opened)->interaction(id).value().has_value())
+                ++missing;
+        QCOMPARE(missing, 0);
+        QVERIFY(report["interactions"].get<int>() >= int(before.size()));
+        QCOMPARE((*opened)->stats()->interactions, qint64(report["interactions"].get<int>()));
     }
 
     void killUnderLoadLosesNoAcknowledgedRecord()

@@ -47,6 +47,32 @@ IncomingRecord incoming(const json &document, const std::string &source = "test.
     return {std::move(*decoded), source, {}, {}};
 }
 
+// A store written by format 3, with `count` records: what an older version left.
+void makeFormat3Store(const QString &file, int count)
+{
+    {
+        auto store = Store::open(file);
+        QVERIFY(store);
+        std::vector<IncomingRecord> records;
+        for (int i = 0; i < count; ++i)
+            records.push_back(incoming(record("u-" + std::to_string(i))));
+        QVERIFY((*store)->write(records, {}));
+    }
+    // Without the review tables and chain of format 4 and the holds of format 5.
+    sqlite3 *db = nullptr;
+    QCOMPARE(sqlite3_open(file.toUtf8().constData(), &db), SQLITE_OK);
+    QCOMPARE(sqlite3_exec(db,
+                          "DROP INDEX interactions_chain; DROP TABLE chain_heads; "
+                          "DROP TABLE tombstones; DROP TABLE reviews; DROP TABLE notes; "
+                          "DROP TABLE activity; DROP TABLE holds; "
+                          "ALTER TABLE interactions DROP COLUMN chain_link; "
+                          "ALTER TABLE interactions DROP COLUMN chain_seq; "
+                          "PRAGMA user_version = 3",
+                          nullptr, nullptr, nullptr),
+             SQLITE_OK);
+    sqlite3_close(db);
+}
+
 // Runs one SQL statement on the store file through a separate raw connection.
 int64_t scalar(const QString &path, const char *sql)
 {
@@ -392,6 +418,70 @@ private Q_SLOTS:
         QVERIFY(store);
         QCOMPARE(scalar(file, "SELECT count(*) FROM interaction_previews"), 0);
         expectRows(**store);
+    }
+
+    // An upgrade reports its steps; chaining the records reports them page by page.
+    void upgradeReportsProgress()
+    {
+        const QString file = path("upgrade-progress.sqlite");
+        constexpr int Records = 3000;
+        makeFormat3Store(file, Records);
+        QCOMPARE(scalar(file, "PRAGMA user_version"), 3);
+        std::vector<std::tuple<int, qint64, qint64>> calls;
+        Store::OpenOptions options;
+        options.upgradeProgress = [&](int format, qint64 done, qint64 total) {
+            calls.emplace_back(format, done, total);
+            return true;
+        };
+        auto store = Store::open(file, options);
+        QVERIFY2(store, qPrintable(store ? QString() : store.error().toString()));
+        QCOMPARE(scalar(file, "PRAGMA user_version"), SqliteStore::SchemaVersion);
+        std::vector<qint64> chaining;
+        for (const auto &[format, done, total] : calls)
+            if (format == 4) {
+                QCOMPARE(total, qint64(Records));
+                chaining.push_back(done);
+            }
+        // 0, then one call per page of 512, ending at all of them.
+        QCOMPARE(chaining.size(), size_t(1 + (Records + 511) / 512));
+        QCOMPARE(chaining.front(), qint64(0));
+        QCOMPARE(chaining.back(), qint64(Records));
+        QVERIFY(std::is_sorted(chaining.begin(), chaining.end()));
+        QVERIFY(std::adjacent_find(chaining.begin(), chaining.end()) == chaining.end());
+        // The step to format 5 as 0 and 1 of 1, after the chain.
+        QCOMPARE(calls.back(), std::make_tuple(5, qint64(1), qint64(1)));
+        auto report = (*store)->verify();
+        QVERIFY(report);
+        QVERIFY(report->ok());
+        QCOMPARE(report->records.length, qint64(Records));
+    }
+
+    void aCancelledUpgradeLeavesTheStoreUnchanged()
+    {
+        const QString file = path("upgrade-cancel.sqlite");
+        constexpr int Records = 2000;
+        makeFormat3Store(file, Records);
+        qint64 seen = 0;
+        Store::OpenOptions options;
+        options.upgradeProgress = [&](int format, qint64 done, qint64) {
+            seen = done;
+            return !(format == 4 && done >= 1024); // cancels after two pages
+        };
+        auto cancelled = Store::open(file, options);
+        QVERIFY(!cancelled);
+        QVERIFY2(cancelled.error().message.contains(u"upgrade cancelled, the store is unchanged"),
+                 qPrintable(cancelled.error().toString()));
+        QCOMPARE(seen, qint64(1024));
+        QCOMPARE(scalar(file, "PRAGMA user_version"), 3);
+        QCOMPARE(scalar(file, "SELECT count(*) FROM sqlite_schema WHERE name = 'chain_heads'"), 0);
+        // A read-only open still refuses it (it needs the upgrade); a plain open upgrades it.
+        QVERIFY(!Store::open(file, Store::Access::ReadOnly));
+        auto store = Store::open(file);
+        QVERIFY2(store, qPrintable(store ? QString() : store.error().toString()));
+        QCOMPARE(scalar(file, "PRAGMA user_version"), SqliteStore::SchemaVersion);
+        auto count = (*store)->count(FilterExpr{});
+        QVERIFY(count);
+        QCOMPARE(*count, qint64(Records));
     }
 
     void indexedLookupsUseIndexes_data()

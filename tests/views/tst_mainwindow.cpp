@@ -11,24 +11,29 @@
 #include "logcodec.h"
 #include "mainwindow.h"
 #include "store.h"
+#include "storereader.h"
 
 #include <QAbstractItemModelTester>
 #include <QAction>
 #include <QApplication>
 #include <QFile>
+#include <QLabel>
 #include <QLineEdit>
 #include <QMessageBox>
+#include <QProgressBar>
 #include <QRegularExpression>
 #include <QSet>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
+#include <QStatusBar>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
 
 #include <nlohmann/json.hpp>
+#include <sqlite3.h>
 
 using namespace llmaudit;
 
@@ -55,6 +60,41 @@ QMessageBox *acceptMessageBoxes()
             last = box;
         }
     return last;
+}
+
+// A store as format 3 left it (before the review tables and chain of format 4 and the holds of
+// format 5), with `count` records.
+void makeFormat3Store(const QString &path, int count)
+{
+    {
+        auto store = Store::open(path);
+        QVERIFY(store);
+        std::vector<IncomingRecord> records;
+        for (int i = 0; i < count; ++i) {
+            const nlohmann::json record = {{"interaction_id", "old-" + std::to_string(i)},
+                                           {"timestamp", "2025-06-01T10:00:00Z"},
+                                           {"user_id", "u-old"},
+                                           {"session_id", "s-old"},
+                                           {"request", {{"prompt", "old prompt"}}},
+                                           {"response", {{"content", "ok"}}}};
+            auto decoded = decodeDocument(record);
+            QVERIFY(decoded);
+            records.push_back({std::move(*decoded), "old.jsonl", {}, {}});
+        }
+        QVERIFY((*store)->write(records, {}));
+    }
+    sqlite3 *db = nullptr;
+    QCOMPARE(sqlite3_open(path.toUtf8().constData(), &db), SQLITE_OK);
+    QCOMPARE(sqlite3_exec(db,
+                          "DROP INDEX interactions_chain; DROP TABLE chain_heads; "
+                          "DROP TABLE tombstones; DROP TABLE reviews; DROP TABLE notes; "
+                          "DROP TABLE activity; DROP TABLE holds; "
+                          "ALTER TABLE interactions DROP COLUMN chain_link; "
+                          "ALTER TABLE interactions DROP COLUMN chain_seq; "
+                          "PRAGMA user_version = 3",
+                          nullptr, nullptr, nullptr),
+             SQLITE_OK);
+    sqlite3_close(db);
 }
 
 } // namespace
@@ -108,6 +148,79 @@ private Q_SLOTS:
         QVERIFY(dashboard.wait(10000));
         QCOMPARE(window.dashboard()->summary().interactions, expected);
         QCOMPARE(window.dashboard()->figure(u"Interactions"_qs), QLocale().toString(expected));
+    }
+
+    // Opening a store of an older format upgrades it with progress in the status bar, then
+    // shows its records.
+    void anOldStoreIsUpgradedWithProgress()
+    {
+        const QString storePath = m_dir.filePath(QStringLiteral("old.sqlite"));
+        constexpr int Records = 3000;
+        makeFormat3Store(storePath, Records);
+        MainWindow window;
+        window.show();
+        auto *progress = window.statusBar()->findChild<QProgressBar *>();
+        QVERIFY(progress);
+        // What the status bar says each time the progress bar moves.
+        QStringList texts;
+        int highest = -1;
+        connect(progress, &QProgressBar::valueChanged, this, [&](int value) {
+            highest = std::max(highest, value);
+            for (auto *label : window.statusBar()->findChildren<QLabel *>())
+                if (label->text().startsWith(u"Upgrading"))
+                    texts << label->text();
+        });
+        window.openStore(storePath);
+        QTRY_COMPARE_WITH_TIMEOUT(window.model()->rowCount(), Records, 30000);
+        QCOMPARE(highest, 100);
+        const QString all = QLocale().toString(Records);
+        QVERIFY2(texts.contains(
+                     QStringLiteral("Upgrading the store to format 4: 100 % (%1 of %1 records)…")
+                         .arg(all)),
+                 qPrintable(texts.join(u'\n')));
+        QVERIFY(texts.first().startsWith(u"Upgrading the store to format 4: 0 % (0 of "_qs + all));
+        QVERIFY(!progress->isVisible());
+        auto version = Store::open(storePath, Store::Access::ReadOnly);
+        QVERIFY2(version, qPrintable(version ? QString() : version.error().toString()));
+    }
+
+    // A cancelled upgrade (StoreReader::cancelUpgrade, what the window's Cancel calls) leaves the
+    // store at its old format and not open; the window then opens and upgrades it as usual.
+    void aCancelledUpgradeLeavesTheStoreUnchanged()
+    {
+        const QString storePath = m_dir.filePath(QStringLiteral("cancelled.sqlite"));
+        constexpr int Records = 600;
+        makeFormat3Store(storePath, Records);
+        auto userVersion = [&] {
+            sqlite3 *db = nullptr;
+            sqlite3_open_v2(storePath.toUtf8().constData(), &db, SQLITE_OPEN_READONLY, nullptr);
+            sqlite3_stmt *stmt = nullptr;
+            int version = -1;
+            if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr) == SQLITE_OK &&
+                sqlite3_step(stmt) == SQLITE_ROW)
+                version = sqlite3_column_int(stmt, 0);
+            sqlite3_finalize(stmt);
+            sqlite3_close(db);
+            return version;
+        };
+        {
+            StoreReader reader(storePath);
+            QSignalSpy failed(&reader, &StoreReader::failed);
+            QSignalSpy opened(&reader, &StoreReader::storeOpened);
+            reader.cancelUpgrade(); // before it starts: it stops at its first report
+            Q_EMIT reader.openStore();
+            QVERIFY(failed.wait(30000));
+            QVERIFY2(failed.first().first().toString().contains(
+                         u"upgrade cancelled, the store is unchanged"_qs),
+                     qPrintable(failed.first().first().toString()));
+            QCOMPARE(opened.size(), 0);
+        }
+        QCOMPARE(userVersion(), 3);
+
+        MainWindow window;
+        window.openStore(storePath);
+        QTRY_COMPARE_WITH_TIMEOUT(window.model()->rowCount(), Records, 30000);
+        QVERIFY(userVersion() > 3);
     }
 
     void importFromTheWindowAddsRows()
