@@ -201,23 +201,10 @@ int runHold(const QStringList &args, const QString &description)
         }
         rowIds = std::move(*selected);
     } else {
-        QStringList unknown;
-        for (const QString &id : ids) {
-            auto found = store->interaction(id.toStdString());
-            if (!found) {
-                err(u"llmaudit hold: %1\n"_s.arg(found.error().toString()));
-                return Failed;
-            }
-            if (*found)
-                rowIds.push_back((*found)->rowId);
-            else
-                unknown << QString::fromStdString(visible(id.toStdString()));
-        }
-        if (!unknown.isEmpty()) { // nothing changed: a typo should not leave half a hold
-            err(u"llmaudit hold: no interaction %1 in %2; nothing was changed\n"_s.arg(
-                unknown.join(u", "), store->location()));
+        auto found = rowIdsOf(*store, ids, command.name);
+        if (!found)
             return Failed;
-        }
+        rowIds = std::move(*found);
     }
     auto changed = store->setReview(rowIds, change);
     if (!changed) {

@@ -158,24 +158,10 @@ int runReview(const QStringList &args, const QString &description)
     auto store = openStore(command, Store::Access::ReadWrite);
     if (!store)
         return Failed;
-    std::vector<qint64> rowIds;
-    QStringList unknown;
-    for (const QString &id : p.positionalArguments()) {
-        auto found = store->interaction(id.toStdString());
-        if (!found) {
-            err(u"llmaudit review: %1\n"_s.arg(found.error().toString()));
-            return Failed;
-        }
-        if (*found)
-            rowIds.push_back((*found)->rowId);
-        else
-            unknown << QString::fromStdString(visible(id.toStdString()));
-    }
-    if (!unknown.isEmpty()) { // nothing changed: a typo should not leave half a review
-        err(u"llmaudit review: no interaction %1 in %2; nothing was changed\n"_s.arg(
-            unknown.join(u", "), store->location()));
+    const auto found = rowIdsOf(*store, p.positionalArguments(), command.name);
+    if (!found)
         return Failed;
-    }
+    const std::vector<qint64> &rowIds = *found;
     if (!change.isEmpty()) {
         auto changed = store->setReview(rowIds, change);
         if (!changed) {

@@ -213,4 +213,28 @@ void logActivity(const Command &command, ActivityEntry entry)
                 .arg(command.name, logged.error().toString()));
 }
 
+std::optional<std::vector<qint64>> rowIdsOf(Store &store, const QStringList &ids,
+                                            const QString &command)
+{
+    std::vector<qint64> rowIds;
+    QStringList unknown;
+    for (const QString &id : ids) {
+        auto found = store.interaction(id.toStdString());
+        if (!found) {
+            err(QStringLiteral("llmaudit %1: %2\n").arg(command, found.error().toString()));
+            return std::nullopt;
+        }
+        if (*found)
+            rowIds.push_back((*found)->rowId);
+        else
+            unknown << QString::fromStdString(visible(id.toStdString()));
+    }
+    if (!unknown.isEmpty()) {
+        err(QStringLiteral("llmaudit %1: no interaction %2 in %3; nothing was changed\n")
+                .arg(command, unknown.join(u", "), store.location()));
+        return std::nullopt;
+    }
+    return rowIds;
+}
+
 } // namespace llmaudit::cli

@@ -14,6 +14,7 @@
 
 #include <memory>
 #include <optional>
+#include <vector>
 
 namespace llmaudit {
 struct Comparison;
@@ -75,6 +76,12 @@ std::optional<int> readPolicyOptions(const Command &command, const QString &stor
 Result<std::unique_ptr<Store>> openShowingUpgrade(const QString &path, Store::Access access);
 // Opens the command's store; prints why and returns null when it cannot.
 std::unique_ptr<Store> openStore(const Command &command, Store::Access access);
+
+// The row ids of the interactions with these ids, all or nothing: when one is not in the store
+// (or the store cannot be read) prints why, naming the command, and returns nothing — so that a
+// typo does not leave half a change.
+std::optional<std::vector<qint64>> rowIdsOf(Store &store, const QStringList &ids,
+                                            const QString &command);
 
 // The commands, one function each: `args` starts with the program name.
 int runImport(const QStringList &args, const QString &description);
