@@ -5,9 +5,11 @@
 #include "filterbar.h"
 #include "interactiontablemodel.h"
 #include "mainwindow.h"
+#include "privacydialog.h"
 
 #include <QApplication>
 #include <QDir>
+#include <QDockWidget>
 #include <QElapsedTimer>
 #include <QTableView>
 #include <QTemporaryDir>
@@ -87,5 +89,19 @@ int main(int argc, char **argv)
     window.showDashboardTab();
     if (!waitFor([&] { return dashboardShown; }) || !save(QStringLiteral("dashboard.png")))
         return 1;
+    // Not for the README: to look at the collector dock and the privacy settings.
+    if (auto *dock = window.findChild<QDockWidget *>(QStringLiteral("collector"))) {
+        dock->show();
+        if (!save(QStringLiteral("collector-dock.png")))
+            return 1;
+        dock->hide();
+    }
+    PrivacyDialog privacy(storeDir.filePath(QStringLiteral("store.sqlite")), &window);
+    privacy.show();
+    waitFor([] { return false; }, 1500); // the retention preview is counted on a worker thread
+    const QString privacyPath = outDir + u"/privacy-settings.png"_qs;
+    if (!privacy.grab().save(privacyPath))
+        return 1;
+    std::printf("%s\n", qPrintable(privacyPath));
     return 0;
 }
