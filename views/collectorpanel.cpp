@@ -77,6 +77,9 @@ CollectorPanel::CollectorPanel(QWidget *parent)
     m_queue = counter("collectorQueue");
 
     auto *form = new QFormLayout;
+    form->setRowWrapPolicy(QFormLayout::WrapAllRows); // a narrow dock: labels above the fields
+    // Wide enough for a URL and a token to be read without scrolling them.
+    setMinimumWidth(fontMetrics().averageCharWidth() * 44);
     form->addRow(tr("Address"), m_address);
     form->addRow(tr("Port"), m_port);
     form->addRow(tr("Token"), tokenRow);
@@ -179,6 +182,8 @@ void CollectorPanel::setConfig(const CollectorConfig &config)
     m_token->setText(QString::fromUtf8(config.token));
     m_openaiUpstream->setText(config.openaiUpstream.toString());
     m_anthropicUpstream->setText(config.anthropicUpstream.toString());
+    for (QLineEdit *edit : {m_openaiUpstream, m_anthropicUpstream})
+        edit->setCursorPosition(0); // the scheme and host, not the end of a long URL
 }
 
 CollectorConfig CollectorPanel::config() const
