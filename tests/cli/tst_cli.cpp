@@ -1,5 +1,6 @@
 // llmaudit end to end: the real executable on files from the project's generator.
 
+#include "../support/storeformats.h"
 #include "clirunner.h"
 
 #include <QFile>
@@ -313,13 +314,8 @@ private Q_SLOTS:
             if (imported.exitCode != 0)
                 qWarning("import failed: %s", qPrintable(imported.err));
             // As format 3 left it: without format 4's review tables and chain, format 5's holds.
-            CliRun dropped = runProgram(
-                sqlite, {store, u"DROP INDEX interactions_chain; DROP TABLE chain_heads; "
-                                u"DROP TABLE tombstones; DROP TABLE reviews; DROP TABLE notes; "
-                                u"DROP TABLE activity; DROP TABLE holds; "
-                                u"ALTER TABLE interactions DROP COLUMN chain_link; "
-                                u"ALTER TABLE interactions DROP COLUMN chain_seq; "
-                                u"PRAGMA user_version = 3;"_qs});
+            CliRun dropped =
+                runProgram(sqlite, {store, QString::fromLatin1(DowngradeToFormat3Sql)});
             if (dropped.exitCode != 0)
                 qWarning("sqlite3 failed: %s", qPrintable(dropped.err));
             return store;

@@ -1,6 +1,7 @@
 // The store: duplicates and conflicts, quarantine, atomic writes, and clear errors for stores
 // that are not stores, are locked, or come from a newer version.
 
+#include "../support/storeformats.h"
 #include "exporter.h"
 #include "importer.h"
 #include "logschema.h"
@@ -61,15 +62,7 @@ void makeFormat3Store(const QString &file, int count)
     // Without the review tables and chain of format 4 and the holds of format 5.
     sqlite3 *db = nullptr;
     QCOMPARE(sqlite3_open(file.toUtf8().constData(), &db), SQLITE_OK);
-    QCOMPARE(sqlite3_exec(db,
-                          "DROP INDEX interactions_chain; DROP TABLE chain_heads; "
-                          "DROP TABLE tombstones; DROP TABLE reviews; DROP TABLE notes; "
-                          "DROP TABLE activity; DROP TABLE holds; "
-                          "ALTER TABLE interactions DROP COLUMN chain_link; "
-                          "ALTER TABLE interactions DROP COLUMN chain_seq; "
-                          "PRAGMA user_version = 3",
-                          nullptr, nullptr, nullptr),
-             SQLITE_OK);
+    QCOMPARE(sqlite3_exec(db, DowngradeToFormat3Sql, nullptr, nullptr, nullptr), SQLITE_OK);
     sqlite3_close(db);
 }
 
@@ -403,14 +396,10 @@ private Q_SLOTS:
         // upgrade.
         sqlite3 *db = nullptr;
         QCOMPARE(sqlite3_open(file.toUtf8().constData(), &db), SQLITE_OK);
+        QCOMPARE(sqlite3_exec(db, DowngradeToFormat3Sql, nullptr, nullptr, nullptr), SQLITE_OK);
         QCOMPARE(sqlite3_exec(db,
-                              "DROP TRIGGER interactions_preview_gone; DROP TABLE "
-                              "interaction_previews; DROP INDEX interactions_chain; "
-                              "DROP TABLE chain_heads; DROP TABLE tombstones; DROP TABLE reviews; "
-                              "DROP TABLE notes; DROP TABLE activity; DROP TABLE holds; "
-                              "ALTER TABLE interactions DROP COLUMN chain_link; "
-                              "ALTER TABLE interactions DROP COLUMN chain_seq; "
-                              "PRAGMA user_version = 2",
+                              "DROP TRIGGER interactions_preview_gone; "
+                              "DROP TABLE interaction_previews; PRAGMA user_version = 2",
                               nullptr, nullptr, nullptr),
                  SQLITE_OK);
         sqlite3_close(db);

@@ -1,6 +1,7 @@
 // The main window on a real store: first start with the bundled samples, the lazy table, and
 // an import from the window that shows new rows without reopening.
 
+#include "../support/storeformats.h"
 #include "conversationview.h"
 #include "dashboardview.h"
 #include "detailpane.h"
@@ -85,15 +86,7 @@ void makeFormat3Store(const QString &path, int count)
     }
     sqlite3 *db = nullptr;
     QCOMPARE(sqlite3_open(path.toUtf8().constData(), &db), SQLITE_OK);
-    QCOMPARE(sqlite3_exec(db,
-                          "DROP INDEX interactions_chain; DROP TABLE chain_heads; "
-                          "DROP TABLE tombstones; DROP TABLE reviews; DROP TABLE notes; "
-                          "DROP TABLE activity; DROP TABLE holds; "
-                          "ALTER TABLE interactions DROP COLUMN chain_link; "
-                          "ALTER TABLE interactions DROP COLUMN chain_seq; "
-                          "PRAGMA user_version = 3",
-                          nullptr, nullptr, nullptr),
-             SQLITE_OK);
+    QCOMPARE(sqlite3_exec(db, DowngradeToFormat3Sql, nullptr, nullptr, nullptr), SQLITE_OK);
     sqlite3_close(db);
 }
 
