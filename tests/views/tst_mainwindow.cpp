@@ -439,7 +439,9 @@ private Q_SLOTS:
         window.openStore(m_dir.filePath(QStringLiteral("keep.sqlite")),
                          {QStringLiteral(":/llmaudit/samples/sample-interactions.jsonl")});
         QVERIFY(imported.wait(30000));
-        QTRY_VERIFY_WITH_TIMEOUT(window.model()->rowCount() > 10, 10000);
+        // The whole list, not just its first page (which comes first, from another thread).
+        QTRY_VERIFY_WITH_TIMEOUT(window.model()->rowCount() > 10 && !window.model()->isLoading(),
+                                 10000);
         QSignalSpy shown(&window, &MainWindow::interactionShown);
         window.table()->selectRow(3);
         QVERIFY(shown.wait(10000));
@@ -478,7 +480,9 @@ private Q_SLOTS:
         window.openStore(storePath,
                          {QStringLiteral(":/llmaudit/samples/sample-interactions.jsonl")});
         QVERIFY(imported.wait(30000));
-        QTRY_VERIFY_WITH_TIMEOUT(window.model()->rowCount() > 10, 10000);
+        // The whole list, not just its first page (which comes first, from another thread).
+        QTRY_VERIFY_WITH_TIMEOUT(window.model()->rowCount() > 10 && !window.model()->isLoading(),
+                                 10000);
         QAbstractItemModelTester tester(window.model(),
                                         QAbstractItemModelTester::FailureReportingMode::QtTest);
         QSignalSpy shown(&window, &MainWindow::interactionShown);
