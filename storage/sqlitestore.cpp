@@ -332,6 +332,14 @@ std::optional<std::string> unpack(const void *data, size_t size)
     return out;
 }
 
+// A record's text: as it came, or unpacked from what prepare() made of it.
+std::string plainText(const std::string &text, const std::string &packed)
+{
+    if (!text.empty() || packed.empty())
+        return text;
+    return unpack(packed.data(), packed.size()).value_or(std::string());
+}
+
 std::string unpackColumn(sqlite3_stmt *stmt, int column)
 {
     if (sqlite3_column_type(stmt, column) != SQLITE_BLOB)
@@ -675,6 +683,10 @@ void SqliteStore::prepare(IncomingRecord &record) const
         record.packedDocument = pack(record.decoded.document);
     if (record.packedOriginal.empty() && !record.decoded.original.empty())
         record.packedOriginal = pack(record.decoded.original);
+    // The plain texts are not kept once packed: an import holds two commits' worth of records,
+    // and write() needs them only for a conflict (plainText() unpacks them then).
+    std::string().swap(record.decoded.document);
+    std::string().swap(record.decoded.original);
 }
 
 Result<sqlite3_stmt *> SqliteStore::statement(int which, const char *sql)
@@ -822,7 +834,8 @@ Result<WriteCounts> SqliteStore::write(std::span<const IncomingRecord> records,
         const bool same = (sqlite3_column_bytes(h, 0) == int(record.decoded.hash.size()) &&
                            std::memcmp(sqlite3_column_blob(h, 0), record.decoded.hash.data(),
                                        record.decoded.hash.size()) == 0) ||
-                          sameContent(unpackColumn(h, 1), record.decoded.document);
+                          sameContent(unpackColumn(h, 1),
+                                      plainText(record.decoded.document, record.packedDocument));
         sqlite3_reset(h);
         if (same) {
             ++counts.duplicates;
@@ -835,8 +848,10 @@ Result<WriteCounts> SqliteStore::write(std::span<const IncomingRecord> records,
         sqlite3_bind_int64(c, 2, now);
         bindText(c, 3, record.source);
         bindBlob(c, 4, record.decoded.hash.data(), record.decoded.hash.size());
-        bindText(c, 5, record.decoded.document);
-        bindTextOrNull(c, 6, record.decoded.original);
+        const std::string plainDocument = plainText(record.decoded.document, record.packedDocument);
+        const std::string plainOriginal = plainText(record.decoded.original, record.packedOriginal);
+        bindText(c, 5, plainDocument);
+        bindTextOrNull(c, 6, plainOriginal);
         if (sqlite3_step(c) != SQLITE_DONE)
             return failed(QStringLiteral("cannot keep the conflicting %1")
                               .arg(QString::fromStdString(record.source)));

@@ -373,8 +373,8 @@ public:
 
     virtual QString location() const = 0;
 
-    // Turns a record into the backend's storage form (compression). Thread-safe and free of
-    // side effects: importers call it on their worker threads so that write() has less to do.
+    // Turns a record into the backend's storage form (compression; the plain texts may be let go,
+    // write() takes either). Thread-safe: importers call it on their worker threads.
     virtual void prepare(IncomingRecord &record) const { (void)record; }
 
     // Tunes this connection for a long run of large writes (an import): more page cache, fewer
