@@ -103,6 +103,8 @@ void CollectorWriter::run(QString location, std::promise<Result<void>> opened)
         return;
     }
     m_store = store->get();
+    // A long run of small commits: checkpoints must not stall them (the latency's tail).
+    m_store->tuneForBulkWrites();
     opened.set_value({});
 
     for (;;) {

@@ -11,6 +11,8 @@ struct sqlite3_stmt;
 
 namespace llmaudit {
 
+class WalCheckpointer;
+
 class SqliteStore final : public Store
 {
     Q_OBJECT
@@ -119,6 +121,7 @@ private:
     Access m_access;
     sqlite3 *m_handle = nullptr;
     std::vector<sqlite3_stmt *> m_statements;
+    std::unique_ptr<WalCheckpointer> m_checkpointer; // from tuneForBulkWrites() on
 };
 
 } // namespace llmaudit

@@ -377,8 +377,8 @@ public:
     // write() takes either). Thread-safe: importers call it on their worker threads.
     virtual void prepare(IncomingRecord &record) const { (void)record; }
 
-    // Tunes this connection for a long run of large writes (an import): more page cache, fewer
-    // checkpoints. Memory grows by up to about 64 MiB while it lasts.
+    // Tunes this connection for a long run of writes (an import, the collector): more page cache,
+    // WAL checkpoints on a thread of their own. Memory grows by up to about 64 MiB while it lasts.
     virtual void tuneForBulkWrites() {}
 
     // Stores records and quarantines rejects in one transaction: all of it lands, or none.

@@ -8,6 +8,7 @@
 #include "sqlitestore.h"
 
 #include <QBuffer>
+#include <QFileInfo>
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QTemporaryDir>
@@ -278,8 +279,12 @@ private Q_SLOTS:
         QCOMPARE(counts->rejected, 1);
 
         // The same id with other content: kept aside, the stored record is untouched.
+        // Prepared (compressed) as an import does: the plain text is let go, and write() finds
+        // it again to keep the conflict whole and to compare respelled records.
         std::vector<IncomingRecord> second{
             incoming(record("i-1", "Changed prompt"), "other.jsonl:9")};
+        (*store)->prepare(second.front());
+        QVERIFY(second.front().decoded.document.empty());
         counts = (*store)->write(second, {});
         QVERIFY(counts);
         QCOMPARE(counts->conflicts, 1);
@@ -288,6 +293,7 @@ private Q_SLOTS:
         auto respelled = decodeRecord(record("i-2").dump(2), Dialect::Standard);
         QVERIFY(respelled);
         std::vector<IncomingRecord> again{{std::move(*respelled), "respelled.json:1", {}, {}}};
+        (*store)->prepare(again.front());
         counts = (*store)->write(again, {});
         QVERIFY(counts);
         QCOMPARE(counts->duplicates, 1);
@@ -567,6 +573,34 @@ private Q_SLOTS:
         }
         sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
         sqlite3_close(db);
+    }
+
+    // A long run of commits (an import, the collector) leaves the checkpoints to a thread of
+    // its own: the database file grows while the writer writes only to the WAL, and closing the
+    // store still leaves no WAL behind.
+    void bulkWritesAreCheckpointedOnAThreadOfTheirOwn()
+    {
+        const QString file = path("bulk.sqlite");
+        {
+            auto store = Store::open(file);
+            QVERIFY(store);
+            (*store)->tuneForBulkWrites(); // the writer itself no longer checkpoints
+            const qint64 before = QFileInfo(file).size();
+            for (int batch = 0; batch < 40; ++batch) {
+                std::vector<IncomingRecord> records;
+                for (int i = 0; i < 25; ++i)
+                    records.push_back(incoming(record("bulk-" + std::to_string(batch * 25 + i),
+                                                      std::string(2000, 'a' + batch % 26))));
+                QVERIFY((*store)->write(records, {}));
+            }
+            QVERIFY(QFileInfo::exists(file + u"-wal"_qs));
+            QTRY_VERIFY_WITH_TIMEOUT(QFileInfo(file).size() > before + 1024 * 1024, 10000);
+            QCOMPARE((*store)->stats()->interactions, 1000);
+        }
+        QVERIFY(!QFileInfo::exists(file + u"-wal"_qs));
+        auto reopened = Store::open(file);
+        QVERIFY(reopened);
+        QCOMPARE((*reopened)->stats()->interactions, 1000);
     }
 
     void aFailedWriteLeavesNothingBehind()
