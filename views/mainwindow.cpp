@@ -436,10 +436,20 @@ void MainWindow::openStore(const QString &path, const QStringList &seedFiles)
     m_headerRestored =
         header->restoreState(QSettings().value(QStringLiteral("table/header")).toByteArray());
     if (!m_headerRestored) {
-        // Fits 1440 px; the prompt and response take what is left.
-        const int widths[] = {140, 64, 120, 150, 330, 280, 64, 76, 56, 56, 96, 80};
-        for (int c = 0; c < InteractionTableModel::ColumnCount; ++c)
-            header->resizeSection(c, widths[c]);
+        // What a reviewer checks first comes first: flag, review status and sensitivity next to
+        // the time, then who and what was asked; the figures last. In a 1440 px window all is in
+        // view up to the prompt (the review column used to need scrolling to).
+        using C = InteractionTableModel;
+        const std::pair<int, int> layout[] = {
+            {C::Time, 140},     {C::Flagged, 56},  {C::Review, 80},  {C::SensitivityLevel, 90},
+            {C::User, 64},      {C::Session, 110}, {C::Model, 130},  {C::Prompt, 340},
+            {C::Response, 280}, {C::Tokens, 64},   {C::Latency, 76}, {C::FinishReason, 56}};
+        static_assert(std::size(layout) == C::ColumnCount);
+        for (int visual = 0; visual < C::ColumnCount; ++visual) {
+            const auto [column, width] = layout[visual];
+            header->moveSection(header->visualIndex(column), visual);
+            header->resizeSection(column, width);
+        }
         m_headerRestored = true;
     }
     if (!InteractionTableModel::sortColumn(header->sortIndicatorSection()))
