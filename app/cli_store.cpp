@@ -11,7 +11,6 @@
 #include <QFileInfo>
 #include <QSaveFile>
 
-#include <csignal>
 #include <cstdio>
 #include <unistd.h>
 
@@ -31,14 +30,6 @@ QString reasons(const QuarantinedRecord &reject)
                          QString::fromStdString(visible(e.pointer.empty() ? "/" : e.pointer)),
                          QString::fromStdString(visible(e.reason)));
     return text;
-}
-
-std::atomic<bool> s_interrupted{false};
-static_assert(std::atomic<bool>::is_always_lock_free); // so that the handler may set it
-
-extern "C" void interruptImport(int)
-{
-    s_interrupted.store(true);
 }
 
 json countsJson(qint64 read, const WriteCounts &counts)
@@ -138,12 +129,12 @@ int runImport(const QStringList &args, const QString &description)
                     .arg(p.counts.rejected));
         });
     }
-    importer.setCancelFlag(&s_interrupted);
-    std::signal(SIGINT, interruptImport);
-    std::signal(SIGTERM, interruptImport);
-    const ImportReport report = importer.importFiles(files);
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
+    ImportReport report;
+    {
+        const Interruption interruption; // Ctrl-C stops the import after its current commit
+        importer.setCancelFlag(&Interruption::flag());
+        report = importer.importFiles(files);
+    }
     if (terminal)
         err(QStringLiteral("\r\033[K"));
     if (rejectsSeen > RejectsShown)

@@ -6,6 +6,7 @@
 #include <QElapsedTimer>
 #include <QFileInfo>
 
+#include <csignal>
 #include <cstdio>
 #include <unistd.h>
 
@@ -23,6 +24,35 @@ void err(const QString &text)
 {
     const QByteArray bytes = text.toUtf8();
     std::fwrite(bytes.constData(), 1, static_cast<size_t>(bytes.size()), stderr);
+}
+
+namespace {
+std::atomic<bool> s_interrupted{false};
+static_assert(std::atomic<bool>::is_always_lock_free); // so that the handler may set it
+
+extern "C" void interrupt(int)
+{
+    s_interrupted.store(true);
+}
+} // namespace
+
+Interruption::Interruption()
+    : m_previousInt(std::signal(SIGINT, interrupt))
+    , m_previousTerm(std::signal(SIGTERM, interrupt))
+{
+    if (m_previousInt != interrupt) // the outermost one starts afresh
+        s_interrupted.store(false);
+}
+
+Interruption::~Interruption()
+{
+    std::signal(SIGINT, m_previousInt);
+    std::signal(SIGTERM, m_previousTerm);
+}
+
+const std::atomic<bool> &Interruption::flag()
+{
+    return s_interrupted;
 }
 
 void printJson(const json &value)
@@ -165,12 +195,17 @@ Result<std::unique_ptr<Store>> openShowingUpgrade(const QString &path, Store::Ac
     options.access = access;
     // A store written by an older version is upgraded here, which takes minutes on a big one:
     // on a terminal the progress shows on one line, as import's does.
+    // Ctrl-C cancels it: rolled back, and the reason printed says the store is unchanged.
     bool shown = false;
     QElapsedTimer sincePrint;
     sincePrint.start();
-    if (access == Store::Access::ReadWrite && isatty(STDERR_FILENO)) {
-        options.upgradeProgress = [&](int format, qint64 done, qint64 total) {
-            if (shown && done < total && sincePrint.elapsed() < 100)
+    std::optional<Interruption> interruption(std::in_place);
+    if (access == Store::Access::ReadWrite) {
+        const bool terminal = isatty(STDERR_FILENO);
+        options.upgradeProgress = [&, terminal](int format, qint64 done, qint64 total) {
+            if (interruption->happened())
+                return false;
+            if (!terminal || (shown && done < total && sincePrint.elapsed() < 100))
                 return true;
             sincePrint.restart();
             shown = true;
@@ -188,6 +223,13 @@ Result<std::unique_ptr<Store>> openShowingUpgrade(const QString &path, Store::Ac
     auto store = Store::open(path, options);
     if (shown)
         err(QStringLiteral("\r\033[K"));
+    const bool pressed = interruption->happened();
+    interruption.reset();
+    if (pressed) { // Ctrl-C ends the command as always, after rolling an upgrade back
+        if (!store)
+            err(QStringLiteral("llmaudit: %1\n").arg(store.error().toString()));
+        std::raise(SIGINT);
+    }
     return store;
 }
 

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -34,6 +35,25 @@ int usageError(const QString &command, const QString &reason);
 
 QString isoTime(std::optional<int64_t> ms);
 QString fileName(const QString &path);
+
+// While one lives, Ctrl-C and SIGTERM set a flag instead of ending the process: long work (an
+// import, a store upgrade) stops at its next check and says what it kept. Nests: the outer
+// handlers come back when it ends.
+class Interruption
+{
+public:
+    Interruption();
+    ~Interruption();
+    Interruption(const Interruption &) = delete;
+    Interruption &operator=(const Interruption &) = delete;
+
+    static const std::atomic<bool> &flag();
+    bool happened() const { return flag().load(); }
+
+private:
+    void (*m_previousInt)(int);
+    void (*m_previousTerm)(int);
+};
 
 // A QCommandLineParser for one sub-command, with the usual --help.
 struct Command

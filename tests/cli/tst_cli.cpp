@@ -19,6 +19,18 @@ private:
     QTemporaryDir m_dir;
     QString path(const QString &name) const { return m_dir.filePath(name); }
 
+    // LOG imported into STORE, then taken back to format 3 (as an older version left it).
+    static QString format3Store(const QString &sqlite, const QString &log, const QString &store)
+    {
+        CliRun imported = cli({QStringLiteral("import"), QStringLiteral("--store"), store, log});
+        if (imported.exitCode != 0)
+            qWarning("import failed: %s", qPrintable(imported.err));
+        CliRun dropped = runProgram(sqlite, {store, QString::fromLatin1(DowngradeToFormat3Sql)});
+        if (dropped.exitCode != 0)
+            qWarning("sqlite3 failed: %s", qPrintable(dropped.err));
+        return store;
+    }
+
     // Exported documents of a store, each without Mongo's _id, sorted by interaction id.
     std::vector<std::string> exportedDocuments(const QString &store)
     {
@@ -308,18 +320,7 @@ private Q_SLOTS:
             QSKIP("script (bsdutils) or sqlite3 is not installed (run.sh installs sqlite3)");
         const QString log = path(u"old.jsonl"_qs);
         QVERIFY(generate(log, 3000, u"jsonl"_qs, 0, 5));
-        auto oldStore = [&](const QString &name) {
-            const QString store = path(name);
-            CliRun imported = cli({u"import"_qs, u"--store"_qs, store, log});
-            if (imported.exitCode != 0)
-                qWarning("import failed: %s", qPrintable(imported.err));
-            // As format 3 left it: without format 4's review tables and chain, format 5's holds.
-            CliRun dropped =
-                runProgram(sqlite, {store, QString::fromLatin1(DowngradeToFormat3Sql)});
-            if (dropped.exitCode != 0)
-                qWarning("sqlite3 failed: %s", qPrintable(dropped.err));
-            return store;
-        };
+        auto oldStore = [&](const QString &name) { return format3Store(sqlite, log, path(name)); };
         const QString onTerminal = oldStore(u"old-tty.sqlite"_qs);
         CliRun tty = runProgram(
             script, {u"-qec"_qs,
@@ -337,6 +338,43 @@ private Q_SLOTS:
         QVERIFY2(plain.exitCode == 0, qPrintable(plain.err));
         QVERIFY2(!plain.err.contains(u"Upgrading"_qs), qPrintable(plain.err));
         QVERIFY(plain.out.startsWith(u"OK  records: 3000 links"_qs));
+    }
+
+    // Ctrl-C during an upgrade (typed into the terminal: the pty sends SIGINT) rolls it back
+    // and says so; the store stays at its format and upgrades fine the next time.
+    void ctrlCDuringAnUpgradeLeavesTheStoreUnchanged()
+    {
+        const QString script = QStandardPaths::findExecutable(u"script"_qs);
+        const QString sqlite = QStandardPaths::findExecutable(u"sqlite3"_qs);
+        if (script.isEmpty() || sqlite.isEmpty())
+            QSKIP("script (bsdutils) or sqlite3 is not installed (run.sh installs sqlite3)");
+        const QString log = path(u"big-old.jsonl"_qs);
+        QVERIFY(generate(log, 20000, u"jsonl"_qs, 0, 6)); // an upgrade of a second or more
+        const QString store = format3Store(sqlite, log, path(u"big-old.sqlite"_qs));
+        auto format = [&] {
+            return runProgram(sqlite, {store, u"PRAGMA user_version"_qs}).out.trimmed();
+        };
+        QCOMPARE(format(), u"3"_qs);
+
+        QProcess tty;
+        tty.start(script, {u"-qec"_qs,
+                           u"'%1' verify --store '%2'"_qs.arg(QStringLiteral(LLMAUDIT_CLI), store),
+                           u"/dev/null"_qs});
+        QByteArray seen;
+        while (!seen.contains("Upgrading the store to format 4:") && tty.waitForReadyRead(30000))
+            seen += tty.readAllStandardOutput();
+        QVERIFY2(seen.contains("Upgrading the store to format 4:"), seen.constData());
+        tty.write("\x03"); // Ctrl-C
+        QVERIFY(tty.waitForFinished(30000));
+        seen += tty.readAllStandardOutput();
+        QVERIFY(tty.exitCode() != 0);
+        QVERIFY2(seen.contains("upgrade cancelled, the store is unchanged"), seen.constData());
+        QCOMPARE(format(), u"3"_qs);
+
+        CliRun verified = cli({u"verify"_qs, u"--store"_qs, store});
+        QVERIFY2(verified.exitCode == 0, qPrintable(verified.err));
+        QVERIFY2(verified.out.startsWith(u"OK  records: 20000 links"_qs), qPrintable(verified.out));
+        QVERIFY(format().toInt() > 3);
     }
 
     void problemsWithFilesAndStoresAreClear()
