@@ -1,49 +1,8 @@
 #include "reviewservice.h"
 
+#include "storeworker.h"
+
 namespace llmaudit {
-
-class ReviewService::Worker : public QObject
-{
-public:
-    Worker(ReviewService *owner, QString path)
-        : m_owner(owner)
-        , m_path(std::move(path))
-    {}
-
-    Store *store()
-    {
-        if (!m_store) {
-            auto opened = Store::open(m_path, Store::Access::ReadWrite);
-            if (!opened) {
-                Q_EMIT m_owner->failed(opened.error().toString());
-                return nullptr;
-            }
-            m_store = std::move(*opened);
-        }
-        return m_store.get();
-    }
-
-    // Runs `query` and hands its value to `answer`, or reports the error.
-    template<typename Query, typename Answer>
-    void run(Query &&query, Answer &&answer)
-    {
-        Store *s = store();
-        if (!s)
-            return;
-        auto result = query(*s);
-        if (!result)
-            Q_EMIT m_owner->failed(result.error().toString());
-        else
-            answer(std::move(*result));
-    }
-
-    void close() { m_store.reset(); }
-
-private:
-    ReviewService *m_owner;
-    QString m_path;
-    std::unique_ptr<Store> m_store;
-};
 
 ReviewService::ReviewService(QString storePath, QObject *parent)
     : QObject(parent)
@@ -57,8 +16,9 @@ ReviewService::ReviewService(QString storePath, QObject *parent)
     qRegisterMetaType<llmaudit::ActivityEntry>();
     qRegisterMetaType<std::vector<llmaudit::ActivityEntry>>();
     qRegisterMetaType<llmaudit::VerifyReport>();
-    auto *worker = new Worker(this, std::move(storePath));
-    worker->moveToThread(&m_thread);
+    auto *worker = new StoreWorker(std::move(storePath), {Store::Access::ReadWrite, {}},
+                                   [this](const QString &error) { Q_EMIT failed(error); });
+    worker->moveInto(m_thread);
     connect(this, &ReviewService::applyReview, worker,
             [this, worker](const std::vector<qint64> &ids, const ReviewChange &change) {
                 worker->run([&](Store &s) { return s.setReview(ids, change); },
@@ -104,10 +64,6 @@ ReviewService::ReviewService(QString storePath, QObject *parent)
     });
     connect(this, &ReviewService::logActivity, worker, [this, worker](const ActivityEntry &entry) {
         worker->run([&](Store &s) { return s.logActivity(entry); }, [](qint64) {});
-    });
-    connect(&m_thread, &QThread::finished, worker, [worker] {
-        worker->close(); // the connection is closed in the thread that opened it
-        delete worker;
     });
     m_thread.setObjectName(QStringLiteral("review"));
     m_thread.start();

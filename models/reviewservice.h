@@ -39,7 +39,6 @@ Q_SIGNALS:
     void failed(QString message);
 
 private:
-    class Worker;
     QThread m_thread;
 };
 

@@ -1,60 +1,23 @@
 #include "storereader.h"
 
+#include "storeworker.h"
+
 namespace llmaudit {
 
-class StoreReader::Worker : public QObject
+// Notes the store's change counter when it opens, so that checkForChanges() sees what
+// changed from then on.
+class StoreReader::Worker : public StoreWorker
 {
 public:
-    Worker(StoreReader *owner, QString path)
-        : m_owner(owner)
-        , m_path(std::move(path))
-    {}
+    using StoreWorker::StoreWorker;
+    qint64 lastChangeCounter = -1; // none yet
 
-    // Runs `query` on the store and hands its value to `answer`, or reports the error.
-    template<typename Query, typename Answer>
-    void run(Query &&query, Answer &&answer)
+protected:
+    void opened(Store &store) override
     {
-        Store *s = store();
-        if (!s)
-            return;
-        auto result = query(*s);
-        if (!result)
-            Q_EMIT m_owner->failed(result.error().toString());
-        else
-            answer(std::move(*result));
+        if (auto counter = store.changeCounter())
+            lastChangeCounter = *counter;
     }
-
-    void close() { m_store.reset(); }
-    bool open() { return store() != nullptr; }
-
-    qint64 lastChangeCounter = -1; // checkForChanges(): none yet
-
-private:
-    Store *store()
-    {
-        if (!m_store) {
-            // Read-write so that a new store is created, and an old one upgraded, here on the
-            // worker rather than in the GUI thread; this object itself only reads.
-            Store::OpenOptions options;
-            options.upgradeProgress = [this](int format, qint64 done, qint64 total) {
-                Q_EMIT m_owner->upgradeProgress(format, done, total);
-                return !m_owner->m_cancelUpgrade;
-            };
-            auto opened = Store::open(m_path, options);
-            if (!opened) {
-                Q_EMIT m_owner->failed(opened.error().toString());
-                return nullptr;
-            }
-            m_store = std::move(*opened);
-            if (auto counter = m_store->changeCounter())
-                lastChangeCounter = *counter;
-        }
-        return m_store.get();
-    }
-
-    StoreReader *m_owner;
-    QString m_path;
-    std::unique_ptr<Store> m_store;
 };
 
 StoreReader::StoreReader(QString storePath, QObject *parent)
@@ -72,10 +35,18 @@ StoreReader::StoreReader(QString storePath, QObject *parent)
     qRegisterMetaType<llmaudit::Summary>();
     qRegisterMetaType<llmaudit::FilterExpr>();
     qRegisterMetaType<llmaudit::SortOrder>();
-    auto *worker = new Worker(this, m_storePath);
-    worker->moveToThread(&m_thread);
+    // Read-write so that a new store is created, and an old one upgraded, here on the worker
+    // rather than in the GUI thread; this object itself only reads.
+    Store::OpenOptions options;
+    options.upgradeProgress = [this](int format, qint64 done, qint64 total) {
+        Q_EMIT upgradeProgress(format, done, total);
+        return !m_cancelUpgrade;
+    };
+    auto *worker = new Worker(m_storePath, std::move(options),
+                              [this](const QString &error) { Q_EMIT failed(error); });
+    worker->moveInto(m_thread);
     connect(this, &StoreReader::openStore, worker, [this, worker] {
-        if (worker->open())
+        if (worker->store())
             Q_EMIT storeOpened();
     });
     connect(this, &StoreReader::loadIds, worker,
@@ -143,10 +114,6 @@ StoreReader::StoreReader(QString storePath, QObject *parent)
                 worker->run([&](Store &s) { return s.summary(filter); },
                             [&](Summary summary) { Q_EMIT summaryLoaded(g, std::move(summary)); });
             });
-    connect(&m_thread, &QThread::finished, worker, [worker] {
-        worker->close(); // the connection is closed in the thread that opened it
-        delete worker;
-    });
     m_thread.setObjectName(QStringLiteral("store reader"));
     m_thread.start();
 }
