@@ -2,6 +2,8 @@
 
 #include "storeworker.h"
 
+#include <QDateTime>
+
 namespace llmaudit {
 
 ReviewService::ReviewService(QString storePath, QObject *parent)
@@ -16,6 +18,8 @@ ReviewService::ReviewService(QString storePath, QObject *parent)
     qRegisterMetaType<llmaudit::ActivityEntry>();
     qRegisterMetaType<std::vector<llmaudit::ActivityEntry>>();
     qRegisterMetaType<llmaudit::VerifyReport>();
+    qRegisterMetaType<llmaudit::RetentionPolicy>();
+    qRegisterMetaType<llmaudit::PurgePlan>();
     auto *worker = new StoreWorker(std::move(storePath), {Store::Access::ReadWrite, {}},
                                    [this](const QString &error) { Q_EMIT failed(error); });
     worker->moveInto(m_thread);
@@ -65,6 +69,29 @@ ReviewService::ReviewService(QString storePath, QObject *parent)
     connect(this, &ReviewService::logActivity, worker, [this, worker](const ActivityEntry &entry) {
         worker->run([&](Store &s) { return s.logActivity(entry); }, [](qint64) {});
     });
+    connect(this, &ReviewService::planPurge, worker, [this, worker] {
+        worker->run(
+            [](Store &s) -> Result<std::pair<RetentionPolicy, PurgePlan>> {
+                // As `llmaudit purge` does: a policy file that cannot be read stops here.
+                auto settings = loadStorePolicy(s.location());
+                if (!settings)
+                    return std::unexpected(settings.error());
+                const RetentionPolicy policy =
+                    *settings ? (*settings)->retention : RetentionPolicy{};
+                auto plan = s.expired(policy, QDateTime::currentMSecsSinceEpoch());
+                if (!plan)
+                    return std::unexpected(plan.error());
+                return std::pair(policy, std::move(*plan));
+            },
+            [&](std::pair<RetentionPolicy, PurgePlan> found) {
+                Q_EMIT purgePlanned(found.first, std::move(found.second));
+            });
+    });
+    connect(this, &ReviewService::purge, worker,
+            [this, worker](const RetentionPolicy &policy, qint64 nowMs, const std::string &actor) {
+                worker->run([&](Store &s) { return s.purge(policy, nowMs, actor); },
+                            [&](PurgePlan plan) { Q_EMIT purged(std::move(plan)); });
+            });
     m_thread.setObjectName(QStringLiteral("review"));
     m_thread.start();
 }

@@ -4,6 +4,7 @@
 // with its own store connection: requests and answers are queued signals, so the GUI thread
 // never waits on the store.
 
+#include "redactionpolicy.h"
 #include "store.h"
 
 #include <QObject>
@@ -27,6 +28,10 @@ Q_SIGNALS:
     void loadActivity(quint64 generation, llmaudit::ActivityQuery query);
     void verify(quint64 generation);
     void logActivity(llmaudit::ActivityEntry entry);
+    // What the store's retention policy (its policy file) would purge now; then the purge of
+    // what had expired at that plan's moment, logged under `actor`.
+    void planPurge();
+    void purge(llmaudit::RetentionPolicy policy, qint64 nowMs, std::string actor);
 
     // Answers (to the requester's thread).
     // After applyReview or addNote: the rows whose review data changed, and how many.
@@ -36,6 +41,8 @@ Q_SIGNALS:
     void activityLoaded(quint64 generation, std::vector<llmaudit::ActivityEntry> entries);
     void verifyProgress(qint64 done, qint64 total);
     void verified(quint64 generation, llmaudit::VerifyReport report);
+    void purgePlanned(llmaudit::RetentionPolicy policy, llmaudit::PurgePlan plan);
+    void purged(llmaudit::PurgePlan plan);
     void failed(QString message);
 
 private:
@@ -51,3 +58,5 @@ Q_DECLARE_METATYPE(llmaudit::ActivityQuery)
 Q_DECLARE_METATYPE(llmaudit::ActivityEntry)
 Q_DECLARE_METATYPE(std::vector<llmaudit::ActivityEntry>)
 Q_DECLARE_METATYPE(llmaudit::VerifyReport)
+Q_DECLARE_METATYPE(llmaudit::RetentionPolicy)
+Q_DECLARE_METATYPE(llmaudit::PurgePlan)

@@ -396,6 +396,8 @@ void MainWindow::createActions()
     menuBar()->addMenu(m_review->reviewMenu());
     QMenu *tools = menuBar()->addMenu(tr("&Tools"));
     tools->addActions({m_review->activityAction(), m_review->verifyAction()});
+    tools->addSeparator();
+    tools->addAction(m_review->purgeAction());
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About"), this, [this] {

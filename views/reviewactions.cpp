@@ -4,6 +4,7 @@
 #include "counted.h"
 #include "detailpane.h"
 #include "interactiontablemodel.h"
+#include "redactionpolicy.h"
 #include "reviewservice.h"
 
 #include <QAction>
@@ -11,6 +12,7 @@
 #include <QMainWindow>
 #include <QMenu>
 #include <QMessageBox>
+#include <QPushButton>
 #include <QSettings>
 #include <QStatusBar>
 #include <QTableView>
@@ -88,6 +90,9 @@ ReviewActions::ReviewActions(QMainWindow *window, QTableView *table, DetailPane 
     connect(m_activity, &QAction::triggered, this, &ReviewActions::showActivityLog);
     m_verify = new QAction(tr("&Verify Integrity"), this);
     connect(m_verify, &QAction::triggered, this, &ReviewActions::verifyIntegrity);
+    m_purge = new QAction(tr("&Purge Expired Interactions…"), this);
+    m_purge->setObjectName(QStringLiteral("purgeExpired"));
+    connect(m_purge, &QAction::triggered, this, &ReviewActions::purgeExpired);
 
     table->setContextMenuPolicy(Qt::CustomContextMenu);
     connect(table, &QWidget::customContextMenuRequested, this, [this](const QPoint &pos) {
@@ -111,8 +116,24 @@ void ReviewActions::setStore(const QString &path, InteractionTableModel *model)
     delete m_service;
     m_model = model;
     m_service = new ReviewService(path, this);
-    connect(m_service, &ReviewService::failed, this,
-            [this](const QString &message) { m_window->statusBar()->showMessage(message, 10000); });
+    connect(m_service, &ReviewService::failed, this, [this](const QString &message) {
+        m_verify->setEnabled(true);
+        m_purge->setEnabled(true);
+        m_window->statusBar()->showMessage(message, 10000);
+    });
+    connect(m_service, &ReviewService::purgePlanned, this, &ReviewActions::confirmPurge);
+    connect(m_service, &ReviewService::purged, this, [this](const PurgePlan &plan) {
+        m_purge->setEnabled(true);
+        const auto count = static_cast<qint64>(plan.expired.size());
+        m_window->statusBar()->showMessage(
+            tr("%1 purged, %2 kept on legal hold")
+                .arg(counted(count, tr("interaction"), tr("interactions")))
+                .arg(plan.held.size()),
+            10000);
+        if (m_model)
+            m_model->reload();
+        Q_EMIT purged(count, static_cast<qint64>(plan.held.size()));
+    });
     connect(m_service, &ReviewService::reviewApplied, this,
             [this](const std::vector<qint64> &rowIds, qint64 count) {
                 if (m_model)
@@ -249,6 +270,61 @@ void ReviewActions::verifyIntegrity()
     m_verify->setEnabled(false); // one at a time
     m_window->statusBar()->showMessage(tr("Verifying the integrity chains…"));
     Q_EMIT m_service->verify(0);
+}
+
+void ReviewActions::purgeExpired()
+{
+    if (!m_service)
+        return;
+    m_purge->setEnabled(false); // one at a time
+    m_window->statusBar()->showMessage(tr("Checking the store's retention policy…"));
+    Q_EMIT m_service->planPurge();
+}
+
+void ReviewActions::confirmPurge(const RetentionPolicy &policy, const PurgePlan &plan)
+{
+    m_window->statusBar()->clearMessage();
+    const auto held = static_cast<qint64>(plan.held.size());
+    const QString onHold =
+        tr("Kept on legal hold: %1.")
+            .arg(counted(held, tr("expired interaction"), tr("expired interactions")));
+    auto *box = new QMessageBox(m_window);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->setWindowTitle(tr("Purge Expired Interactions"));
+    if (plan.expired.empty()) {
+        m_purge->setEnabled(true);
+        box->setIcon(QMessageBox::Information);
+        box->setText(policy.keepsEverything()
+                         ? tr("The store's retention policy keeps everything: nothing expires.")
+                         : tr("No interaction is past the store's retention policy."));
+        box->setInformativeText((held > 0 ? onHold + u' ' : QString()) +
+                                tr("Retention is set in File > Privacy Settings."));
+        box->open();
+        Q_EMIT purged(0, held);
+        return;
+    }
+    box->setIcon(QMessageBox::Warning);
+    box->setText(
+        tr("Purge %1 past the store's retention policy?")
+            .arg(counted(qint64(plan.expired.size()), tr("interaction"), tr("interactions"))));
+    box->setInformativeText(
+        tr("They are removed from the store for good, each leaving a tombstone so that the "
+           "integrity chain still verifies. The purge is recorded in the activity log under %1.")
+            .arg(reviewerName()) +
+        (held > 0 ? u' ' + onHold : QString()));
+    QPushButton *purge = box->addButton(tr("Purge"), QMessageBox::DestructiveRole);
+    purge->setObjectName(QStringLiteral("confirmPurge"));
+    box->setDefaultButton(box->addButton(QMessageBox::Cancel));
+    connect(box, &QMessageBox::finished, this, [this, box, purge, policy, now = plan.nowMs] {
+        if (box->clickedButton() != purge || !m_service) {
+            m_purge->setEnabled(true);
+            return;
+        }
+        m_window->statusBar()->showMessage(tr("Purging expired interactions…"));
+        // The moment the plan was counted at: no more is purged than was shown.
+        Q_EMIT m_service->purge(policy, now, reviewerName().toStdString());
+    });
+    box->open();
 }
 
 ActivityDialog *ReviewActions::activityDialog() const

@@ -2,9 +2,9 @@
 
 // The window's review actions: a Review menu (also the table's context menu) that sets the
 // status, flags, adds a note to or puts on legal hold (and releases) the selected interactions,
-// the Activity Log dialog and
-// Verify Integrity. All store work runs on a ReviewService worker; the reviewer's name comes
-// from the settings (key "review/reviewer", default the OS user).
+// the Activity Log dialog, Verify Integrity and Purge Expired Interactions. All store work runs
+// on a ReviewService worker; the reviewer's name comes from the settings (key
+// "review/reviewer", default the OS user).
 
 #include "store.h"
 
@@ -39,6 +39,7 @@ public:
     QMenu *reviewMenu() const { return m_menu; }
     QAction *verifyAction() const { return m_verify; }
     QAction *activityAction() const { return m_activity; }
+    QAction *purgeAction() const { return m_purge; }
 
     static QString reviewerName();
 
@@ -53,6 +54,9 @@ public:
     QAction *holdAction() const { return m_hold; }
     QAction *releaseAction() const { return m_release; }
     void verifyIntegrity();
+    // Counts what the store's retention policy (File > Privacy Settings) has expired, asks, and
+    // purges it: as `llmaudit purge`, logged under the reviewer's name; held ones stay.
+    void purgeExpired();
     void showActivityLog();
     ActivityDialog *activityDialog() const;
 
@@ -60,10 +64,12 @@ Q_SIGNALS:
     void reviewApplied(qint64 count);
     void reviewShown(qint64 rowId); // the detail pane shows the review of this row
     void verified(const llmaudit::VerifyReport &report);
+    void purged(qint64 count, qint64 held); // also (0, held) when nothing had expired
 
 private:
     std::vector<qint64> selectedRowIds() const;
     void apply(const ReviewChange &change);
+    void confirmPurge(const RetentionPolicy &policy, const PurgePlan &plan);
 
     QMainWindow *m_window;
     QTableView *m_table;
@@ -76,6 +82,7 @@ private:
     QAction *m_activity = nullptr;
     QAction *m_hold = nullptr;
     QAction *m_release = nullptr;
+    QAction *m_purge = nullptr;
     QPointer<ActivityDialog> m_dialog;
 };
 

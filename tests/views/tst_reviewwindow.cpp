@@ -7,15 +7,18 @@
 #include "detailpane.h"
 #include "interactiontablemodel.h"
 #include "mainwindow.h"
+#include "redactionpolicy.h"
 #include "reviewactions.h"
 #include "store.h"
 
+#include <QAction>
 #include <QApplication>
 #include <QComboBox>
 #include <QFile>
 #include <QItemSelectionModel>
 #include <QMenu>
 #include <QMessageBox>
+#include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QTableView>
@@ -24,6 +27,30 @@
 #include <QTest>
 
 using namespace llmaudit;
+
+// Five interactions r-1 … r-5 of February 2026, as JSON Lines.
+bool writeFiveRecords(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly))
+        return false;
+    for (int i = 1; i <= 5; ++i)
+        file.write(
+            QStringLiteral(
+                R"({"interaction_id": "r-%1", "timestamp": "2026-02-0%1T10:00:00Z", "user_id": "u-r", "session_id": "s-r", "request": {"prompt": "question %1"}, "response": {"content": "answer"}})"
+                "\n")
+                .arg(i)
+                .toUtf8());
+    return true;
+}
+
+QMessageBox *visibleMessageBox()
+{
+    for (QWidget *w : QApplication::topLevelWidgets())
+        if (auto *box = qobject_cast<QMessageBox *>(w); box && box->isVisible())
+            return box;
+    return nullptr;
+}
 
 class TestReviewWindow : public QObject
 {
@@ -42,16 +69,7 @@ private Q_SLOTS:
     void reviewASelection()
     {
         const QString log = m_dir.filePath(u"five.jsonl"_qs);
-        QFile file(log);
-        QVERIFY(file.open(QIODevice::WriteOnly));
-        for (int i = 1; i <= 5; ++i)
-            file.write(
-                QStringLiteral(
-                    R"({"interaction_id": "r-%1", "timestamp": "2026-02-0%1T10:00:00Z", "user_id": "u-r", "session_id": "s-r", "request": {"prompt": "question %1"}, "response": {"content": "answer"}})"
-                    "\n")
-                    .arg(i)
-                    .toUtf8());
-        file.close();
+        QVERIFY(writeFiveRecords(log));
         const QString storePath = m_dir.filePath(u"review.sqlite"_qs);
         {
             auto store = Store::open(storePath);
@@ -62,9 +80,8 @@ private Q_SLOTS:
         window.openStore(storePath);
         window.importFiles({log});
         QVERIFY(imported.wait(20000));
-        for (QWidget *w : QApplication::topLevelWidgets()) // the import's result dialog
-            if (auto *box = qobject_cast<QMessageBox *>(w); box && box->isVisible())
-                box->accept();
+        if (QMessageBox *box = visibleMessageBox()) // the import's result dialog
+            box->accept();
         window.show();
         InteractionTableModel *model = window.model();
         QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 5, 10000);
@@ -140,10 +157,7 @@ private Q_SLOTS:
         QVERIFY(report.ok());
         QCOMPARE(report.records.length, 5);
         QVERIFY(report.activity.length >= 4);
-        QMessageBox *box = nullptr;
-        for (QWidget *w : QApplication::topLevelWidgets())
-            if (auto *b = qobject_cast<QMessageBox *>(w); b && b->isVisible())
-                box = b;
+        QMessageBox *box = visibleMessageBox();
         QVERIFY(box);
         QVERIFY2(box->text().contains(u"verifies"_qs), qPrintable(box->text()));
         QVERIFY(box->informativeText().contains(QString::fromStdString(report.records.link)));
@@ -182,6 +196,84 @@ private Q_SLOTS:
         QCOMPARE(entries->at(entries->size() - 2).what, "legal hold: case 2026-17");
         QCOMPARE(entries->back().what, "legal hold released");
         QCOMPARE(entries->back().actor, "Rita Reviewer");
+    }
+
+    // Tools > Purge Expired Interactions applies the store's retention policy as `llmaudit
+    // purge` does: it says when nothing expires, asks before it removes, keeps what is held,
+    // logs the purge under the reviewer's name, and the table loses the purged rows.
+    void purgeExpiredInteractions()
+    {
+        const QString log = m_dir.filePath(u"purge.jsonl"_qs);
+        QVERIFY(writeFiveRecords(log));
+        const QString storePath = m_dir.filePath(u"purge.sqlite"_qs);
+        MainWindow window;
+        QSignalSpy imported(&window, &MainWindow::importFinished);
+        window.openStore(storePath);
+        window.importFiles({log});
+        QVERIFY(imported.wait(20000));
+        if (QMessageBox *box = visibleMessageBox())
+            box->accept();
+        QTRY_COMPARE_WITH_TIMEOUT(window.model()->rowCount(), 5, 10000);
+        ReviewActions *review = window.review();
+        QVERIFY(window.findChild<QAction *>(u"purgeExpired"_qs) == review->purgeAction());
+        QSignalSpy purged(review, &ReviewActions::purged);
+
+        // No retention policy yet: nothing expires, and the window says so.
+        review->purgeExpired();
+        QVERIFY(purged.wait(10000));
+        QCOMPARE(purged.takeFirst().at(0).toLongLong(), 0);
+        QMessageBox *box = visibleMessageBox();
+        QVERIFY(box);
+        QVERIFY2(box->text().contains(u"keeps everything"_qs), qPrintable(box->text()));
+        box->accept();
+
+        // Kept 30 days (the records are from February 2026), and r-1 on legal hold.
+        {
+            QFile policy(storePolicyPath(storePath));
+            QVERIFY(policy.open(QIODevice::WriteOnly));
+            policy.write(R"({"redact": false, "retention": {"max_age_days": 30}})");
+            auto store = Store::open(storePath);
+            QVERIFY(store);
+            auto held = (*store)->interaction("r-1");
+            QVERIFY(held && *held);
+            ReviewChange hold;
+            hold.reviewer = "Rita Reviewer";
+            hold.hold = "case 2026-18";
+            QVERIFY((*store)->setReview(std::vector<qint64>{(*held)->rowId}, hold));
+        }
+        // Cancelled: nothing changes.
+        review->purgeExpired();
+        QTRY_VERIFY_WITH_TIMEOUT((box = visibleMessageBox()), 10000);
+        QVERIFY2(box->text().contains(u"Purge 4 interactions"_qs), qPrintable(box->text()));
+        QVERIFY2(box->informativeText().contains(u"Kept on legal hold: 1 expired interaction."_qs),
+                 qPrintable(box->informativeText()));
+        QVERIFY(box->informativeText().contains(u"Rita Reviewer"_qs));
+        box->reject();
+        QTRY_VERIFY(review->purgeAction()->isEnabled());
+        QCOMPARE(purged.size(), 0);
+        // Confirmed.
+        review->purgeExpired();
+        QTRY_VERIFY_WITH_TIMEOUT((box = visibleMessageBox()), 10000);
+        auto *confirm = box->findChild<QPushButton *>(u"confirmPurge"_qs);
+        QVERIFY(confirm);
+        confirm->click();
+        QVERIFY(purged.wait(10000));
+        QCOMPARE(purged.first().at(0).toLongLong(), 4);
+        QCOMPARE(purged.first().at(1).toLongLong(), 1);
+        QTRY_COMPARE_WITH_TIMEOUT(window.model()->rowCount(), 1, 10000);
+
+        auto store = Store::open(storePath, Store::Access::ReadOnly);
+        QVERIFY(store);
+        QCOMPARE((*store)->stats()->interactions, 1);
+        auto verified = (*store)->verify();
+        QVERIFY(verified && verified->ok());
+        ActivityQuery purges;
+        purges.kinds = {ActivityKind::Purge};
+        auto entries = (*store)->activity(purges);
+        QVERIFY(entries);
+        QCOMPARE(entries->size(), size_t(1));
+        QCOMPARE(entries->front().actor, "Rita Reviewer");
+        QCOMPARE(entries->front().count, 4);
     }
 };
 
