@@ -65,11 +65,8 @@ int runReport(const QStringList &args, const QString &description)
         {QStringLiteral("no-verify"),
          QStringLiteral("Do not verify the store's integrity chains (verifying reads every "
                         "record of the store, not only those reported on).")});
-    if (auto stop = command.parse())
+    if (auto stop = command.parse(Command::Positional::None))
         return *stop;
-    if (!command.parser.positionalArguments().isEmpty())
-        return usageError(command.name, QStringLiteral("unexpected argument '%1'")
-                                            .arg(command.parser.positionalArguments().first()));
     const QString output = command.parser.value(QStringLiteral("output"));
     if (output.isEmpty())
         return usageError(command.name, QStringLiteral("-o FILE is required"));

@@ -42,22 +42,15 @@ int runPurge(const QStringList &args, const QString &description)
     command.addStoreOption();
     command.parser.addOption(
         {u"dry-run"_s, u"List what the retention policy would remove now; change nothing."_s});
-    command.parser.addOption({u"by"_s,
-                              u"Who purges, for the activity log (default: the OS user, %1)."_s.arg(
-                                  QString::fromStdString(Store::osUserName())),
-                              u"NAME"_s});
+    command.addActorOption(u"by"_s, u"Who purges"_s);
     command.addJsonOption(u"Print one JSON object: the ids removed (or to be) and kept on hold."_s);
-    if (auto stop = command.parse())
+    if (auto stop = command.parse(Command::Positional::None))
         return *stop;
     const QCommandLineParser &p = command.parser;
-    if (!p.positionalArguments().isEmpty())
-        return usageError(command.name,
-                          u"unexpected argument '%1'"_s.arg(p.positionalArguments().first()));
     const bool dryRun = p.isSet(u"dry-run"_s);
-    const std::string actor =
-        p.isSet(u"by"_s) ? p.value(u"by"_s).toStdString() : Store::osUserName();
-    if (actor.empty())
-        return usageError(command.name, u"--by is empty"_s);
+    std::string actor;
+    if (auto stop = command.readActor(u"by"_s, actor))
+        return *stop;
 
     auto store = openStore(command, dryRun ? Store::Access::ReadOnly : Store::Access::ReadWrite);
     if (!store)
@@ -120,10 +113,7 @@ int runHold(const QStringList &args, const QString &description)
     command.parser.addOption({u"reason"_s, u"Why they are held (a case, a request)."_s, u"TEXT"_s});
     command.parser.addOption({u"release"_s, u"Release the hold instead."_s});
     command.parser.addOption({u"list"_s, u"List the interactions on hold."_s});
-    command.parser.addOption({u"reviewer"_s,
-                              u"Who holds or releases (default: the OS user, %1)."_s.arg(
-                                  QString::fromStdString(Store::osUserName())),
-                              u"NAME"_s});
+    command.addActorOption(u"reviewer"_s, u"Who holds or releases"_s);
     command.addJsonOption(u"With --list: one JSON object per line (JSONL)."_s);
     if (auto stop = command.parse())
         return *stop;
@@ -181,10 +171,8 @@ int runHold(const QStringList &args, const QString &description)
         change.release = true;
     else
         change.hold = p.value(u"reason"_s).toStdString();
-    change.reviewer =
-        p.isSet(u"reviewer"_s) ? p.value(u"reviewer"_s).toStdString() : Store::osUserName();
-    if (change.reviewer.empty())
-        return usageError(command.name, u"--reviewer is empty"_s);
+    if (auto stop = command.readActor(u"reviewer"_s, change.reviewer))
+        return *stop;
     FilterExpr filter;
     if (auto stop = command.readFilter(filter))
         return *stop;

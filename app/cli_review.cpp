@@ -49,11 +49,8 @@ int runVerify(const QStringList &args, const QString &description)
     Command command(u"verify"_s, description, args);
     command.addStoreOption();
     command.addJsonOption(u"Print one JSON object."_s);
-    if (auto stop = command.parse())
+    if (auto stop = command.parse(Command::Positional::None))
         return *stop;
-    if (!command.parser.positionalArguments().isEmpty())
-        return usageError(command.name, u"unexpected argument '%1'"_s.arg(
-                                            command.parser.positionalArguments().first()));
     // Read-write when the file allows it, so that the verification itself is logged.
     std::unique_ptr<Store> store;
     if (auto writable = openShowingUpgrade(command.storePath(), Store::Access::ReadWrite))
@@ -125,10 +122,7 @@ int runReview(const QStringList &args, const QString &description)
     command.parser.addOption({u"flag"_s, u"Flag them, for this reason."_s, u"REASON"_s});
     command.parser.addOption({u"unflag"_s, u"Remove a reviewer's flag."_s});
     command.parser.addOption({u"note"_s, u"Add this note to each."_s, u"TEXT"_s});
-    command.parser.addOption({u"reviewer"_s,
-                              u"Who reviews (default: the OS user, %1)."_s.arg(
-                                  QString::fromStdString(Store::osUserName())),
-                              u"NAME"_s});
+    command.addActorOption(u"reviewer"_s, u"Who reviews"_s);
     if (auto stop = command.parse())
         return *stop;
     const QCommandLineParser &p = command.parser;
@@ -151,10 +145,8 @@ int runReview(const QStringList &args, const QString &description)
     if (change.isEmpty() && note.empty())
         return usageError(command.name, u"nothing to do: give --status, --flag, --unflag or "
                                         "--note"_s);
-    change.reviewer =
-        p.isSet(u"reviewer"_s) ? p.value(u"reviewer"_s).toStdString() : Store::osUserName();
-    if (change.reviewer.empty())
-        return usageError(command.name, u"--reviewer is empty"_s);
+    if (auto stop = command.readActor(u"reviewer"_s, change.reviewer))
+        return *stop;
     auto store = openStore(command, Store::Access::ReadWrite);
     if (!store)
         return Failed;
@@ -195,12 +187,9 @@ int runActivity(const QStringList &args, const QString &description)
          u"Only this kind (import, export, replay, review, purge, report, verify); repeatable."_s,
          u"K"_s});
     command.parser.addOption({u"limit"_s, u"Only the newest N entries."_s, u"N"_s});
-    if (auto stop = command.parse())
+    if (auto stop = command.parse(Command::Positional::None))
         return *stop;
     const QCommandLineParser &p = command.parser;
-    if (!p.positionalArguments().isEmpty())
-        return usageError(command.name,
-                          u"unexpected argument '%1'"_s.arg(p.positionalArguments().first()));
     ActivityQuery query;
     for (const auto &[option, target] :
          {std::pair{u"since"_s, &query.fromMs}, std::pair{u"until"_s, &query.untilMs}}) {

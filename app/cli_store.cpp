@@ -252,11 +252,8 @@ int runExport(const QStringList &args, const QString &description)
                               QStringLiteral("Write to FILE instead of standard output."),
                               QStringLiteral("FILE")});
     command.addFilterOption(QStringLiteral("Export only the interactions EXPR selects."));
-    if (auto stop = command.parse())
+    if (auto stop = command.parse(Command::Positional::None))
         return *stop;
-    if (!command.parser.positionalArguments().isEmpty())
-        return usageError(command.name, QStringLiteral("unexpected argument '%1'")
-                                            .arg(command.parser.positionalArguments().first()));
     if (!command.parser.isSet(QStringLiteral("format")))
         return usageError(command.name,
                           QStringLiteral("--format jsonl or --format csv is required"));

@@ -98,7 +98,7 @@ void Command::addJsonOption(const QString &what)
     parser.addOption({QStringLiteral("json"), what});
 }
 
-std::optional<int> Command::parse()
+std::optional<int> Command::parse(Positional positional)
 {
     if (!parser.parse(arguments))
         return usageError(name, parser.errorText());
@@ -109,6 +109,26 @@ std::optional<int> Command::parse()
         out(help);
         return Ok;
     }
+    if (positional == Positional::None && !parser.positionalArguments().isEmpty())
+        return usageError(
+            name,
+            QStringLiteral("unexpected argument '%1'").arg(parser.positionalArguments().first()));
+    return std::nullopt;
+}
+
+void Command::addActorOption(const QString &optionName, const QString &who)
+{
+    parser.addOption({optionName,
+                      QStringLiteral("%1, for the activity log (default: the OS user, %2).")
+                          .arg(who, QString::fromStdString(Store::osUserName())),
+                      QStringLiteral("NAME")});
+}
+
+std::optional<int> Command::readActor(const QString &optionName, std::string &actor) const
+{
+    actor = parser.isSet(optionName) ? parser.value(optionName).toStdString() : Store::osUserName();
+    if (actor.empty())
+        return usageError(name, QStringLiteral("--%1 is empty").arg(optionName));
     return std::nullopt;
 }
 

@@ -73,8 +73,15 @@ struct Command
     // exit code returned. Warnings are shown, and the filter is used.
     std::optional<int> readFilter(FilterExpr &filter) const;
 
+    // --NAME: who does it, for the activity log; WHO says who ("Who purges").
+    void addActorOption(const QString &optionName, const QString &who);
+    // Its value, or the OS user when it is not given; a usage error when it is empty.
+    std::optional<int> readActor(const QString &optionName, std::string &actor) const;
+
     // Parses; returns an exit code when the command should stop here (help or usage error).
-    std::optional<int> parse();
+    // Positional::None: a command that takes no arguments refuses any.
+    enum class Positional { Allowed, None };
+    std::optional<int> parse(Positional positional = Positional::Allowed);
 
     QString storePath() const;
 };
