@@ -682,7 +682,9 @@ Result<void> SqliteStore::migrate(const UpgradeProgress &progress)
 // over: past RestartFrames, one RESTART pass takes the write lock at the writer's next pause
 // (retrying every 0.2 ms: SQLite's own busy handler backs off for up to 100 ms, time in which the
 // writer commits again and again), copies the little that is left and has the next transaction
-// start the file over.
+// start the file over. It gives up after 20 ms and tries again at the next pass: holding the write
+// lock, it waits for readers (the window's) to leave the WAL, and a long read must not hold up the
+// writer for longer than that (its own busy timeout would fail the import).
 class WalCheckpointer
 {
 public:
@@ -705,7 +707,7 @@ public:
             db,
             [](void *, int tries) {
                 std::this_thread::sleep_for(std::chrono::microseconds(200));
-                return tries < 25000 ? 1 : 0; // 5 s
+                return tries < 100 ? 1 : 0; // 20 ms
             },
             nullptr);
         return std::unique_ptr<WalCheckpointer>(new WalCheckpointer(db));

@@ -8,7 +8,9 @@
 #include "sqlitestore.h"
 
 #include <QBuffer>
+#include <QElapsedTimer>
 #include <QFileInfo>
+#include <QScopeGuard>
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QTemporaryDir>
@@ -17,6 +19,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <random>
 #include <thread>
 
 using namespace llmaudit;
@@ -601,6 +604,48 @@ private Q_SLOTS:
         auto reopened = Store::open(file);
         QVERIFY(reopened);
         QCOMPARE((*reopened)->stats()->interactions, 1000);
+    }
+
+    // The checkpointer restarts the WAL past 128 MiB, which needs every reader out of it. A
+    // reader that stays (the window running a long query) must not hold up the writer: with the
+    // write lock held while waiting for it, writes failed as "busy" after 5 s.
+    void aLongReadDoesNotStopBulkWrites()
+    {
+        const QString file = path("longread.sqlite");
+        auto store = Store::open(file);
+        QVERIFY(store);
+        (*store)->tuneForBulkWrites();
+        sqlite3 *reader = nullptr;
+        QCOMPARE(sqlite3_open(file.toUtf8().constData(), &reader), SQLITE_OK);
+        const auto close = qScopeGuard([&] { sqlite3_close(reader); });
+        QCOMPARE(sqlite3_exec(reader, "BEGIN; SELECT count(*) FROM interactions", nullptr, nullptr,
+                              nullptr),
+                 SQLITE_OK); // a read transaction, held from here on
+
+        // Words that do not compress away, so that the WAL grows fast.
+        std::mt19937 random(7);
+        auto text = [&] {
+            std::string words;
+            while (words.size() < 8000)
+                words += "w" + std::to_string(random() % 100000) + ' ';
+            return words;
+        };
+        int written = 0;
+        auto writeBatch = [&] {
+            std::vector<IncomingRecord> records;
+            for (int i = 0; i < 200; ++i)
+                records.push_back(incoming(record("lr-" + std::to_string(written++), text())));
+            return (*store)->write(records, {}).has_value();
+        };
+        const QString wal = file + u"-wal"_qs;
+        while (QFileInfo(wal).size() < 160 * 1024 * 1024)
+            QVERIFY2(writeBatch(), "a write failed before the WAL reached the restart point");
+        QElapsedTimer held;
+        held.start();
+        while (held.elapsed() < 6000) // past the writer's 5 s busy timeout
+            QVERIFY2(writeBatch(),
+                     qPrintable(u"a write failed after %1 ms"_qs.arg(held.elapsed())));
+        QCOMPARE((*store)->stats()->interactions, qint64(written));
     }
 
     void aFailedWriteLeavesNothingBehind()
