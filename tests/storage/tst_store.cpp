@@ -587,7 +587,7 @@ private Q_SLOTS:
         {
             auto store = Store::open(file);
             QVERIFY(store);
-            (*store)->tuneForBulkWrites(); // the writer itself no longer checkpoints
+            (*store)->tuneForBulkWrites(); // the writer itself would not before 256 MiB
             const qint64 before = QFileInfo(file).size();
             for (int batch = 0; batch < 40; ++batch) {
                 std::vector<IncomingRecord> records;
