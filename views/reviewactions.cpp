@@ -315,15 +315,19 @@ void ReviewActions::confirmPurge(const RetentionPolicy &policy, const PurgePlan 
     QPushButton *purge = box->addButton(tr("Purge"), QMessageBox::DestructiveRole);
     purge->setObjectName(QStringLiteral("confirmPurge"));
     box->setDefaultButton(box->addButton(QMessageBox::Cancel));
-    connect(box, &QMessageBox::finished, this, [this, box, purge, policy, now = plan.nowMs] {
-        if (box->clickedButton() != purge || !m_service) {
-            m_purge->setEnabled(true);
-            return;
-        }
-        m_window->statusBar()->showMessage(tr("Purging expired interactions…"));
-        // The moment the plan was counted at: no more is purged than was shown.
-        Q_EMIT m_service->purge(policy, now, reviewerName().toStdString());
-    });
+    // The store that was counted: should the window have moved to another meanwhile, nothing
+    // is purged there.
+    const QPointer<ReviewService> service = m_service;
+    connect(box, &QMessageBox::finished, this,
+            [this, box, purge, policy, now = plan.nowMs, service] {
+                if (box->clickedButton() != purge || !service || service != m_service) {
+                    m_purge->setEnabled(true);
+                    return;
+                }
+                m_window->statusBar()->showMessage(tr("Purging expired interactions…"));
+                // The moment the plan was counted at: no more is purged than was shown.
+                Q_EMIT m_service->purge(policy, now, reviewerName().toStdString());
+            });
     box->open();
 }
 
