@@ -18,6 +18,10 @@ class TestCli : public QObject
 private:
     QTemporaryDir m_dir;
     QString path(const QString &name) const { return m_dir.filePath(name); }
+    // For the upgrade tests: script(1) gives the CLI a terminal (a pty); the sqlite3 shell makes
+    // a store of an older format.
+    const QString m_script = QStandardPaths::findExecutable(QStringLiteral("script"));
+    const QString m_sqlite = QStandardPaths::findExecutable(QStringLiteral("sqlite3"));
 
     // LOG imported into STORE, then taken back to format 3 (as an older version left it).
     static QString format3Store(const QString &sqlite, const QString &log, const QString &store)
@@ -314,10 +318,10 @@ private Q_SLOTS:
     // terminal (a pty from script(1)) the upgrade shows its progress on stderr, elsewhere not.
     void anUpgradeShowsItsProgressOnATerminal()
     {
-        const QString script = QStandardPaths::findExecutable(u"script"_qs);
-        const QString sqlite = QStandardPaths::findExecutable(u"sqlite3"_qs);
-        if (script.isEmpty() || sqlite.isEmpty())
+        if (m_script.isEmpty() || m_sqlite.isEmpty())
             QSKIP("script (bsdutils) or sqlite3 is not installed (run.sh installs sqlite3)");
+        const QString &script = m_script;
+        const QString &sqlite = m_sqlite;
         const QString log = path(u"old.jsonl"_qs);
         QVERIFY(generate(log, 3000, u"jsonl"_qs, 0, 5));
         auto oldStore = [&](const QString &name) { return format3Store(sqlite, log, path(name)); };
@@ -344,10 +348,10 @@ private Q_SLOTS:
     // and says so; the store stays at its format and upgrades fine the next time.
     void ctrlCDuringAnUpgradeLeavesTheStoreUnchanged()
     {
-        const QString script = QStandardPaths::findExecutable(u"script"_qs);
-        const QString sqlite = QStandardPaths::findExecutable(u"sqlite3"_qs);
-        if (script.isEmpty() || sqlite.isEmpty())
+        if (m_script.isEmpty() || m_sqlite.isEmpty())
             QSKIP("script (bsdutils) or sqlite3 is not installed (run.sh installs sqlite3)");
+        const QString &script = m_script;
+        const QString &sqlite = m_sqlite;
         const QString log = path(u"big-old.jsonl"_qs);
         QVERIFY(generate(log, 20000, u"jsonl"_qs, 0, 6)); // an upgrade of a second or more
         const QString store = format3Store(sqlite, log, path(u"big-old.sqlite"_qs));
