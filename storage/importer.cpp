@@ -74,6 +74,23 @@ DecodedBatch decodeBatch(RawBatch batch, const Store *store, const Redactor *red
     return out;
 }
 
+// Which records an import stored, as positions in the chain of records ("; chain links 1-400"),
+// the way `llmaudit verify` and the window's verification count them. Imports beside another
+// writer (the collector) store in several runs; the first few are named, then how many more.
+std::string linksText(const std::vector<std::pair<qint64, qint64>> &links)
+{
+    constexpr size_t Named = 20;
+    std::string text;
+    for (size_t i = 0; i < links.size() && i < Named; ++i) {
+        const auto [first, last] = links[i];
+        text += (i == 0 ? "; chain links " : ", ") + std::to_string(first) +
+                (last == first ? std::string() : "-" + std::to_string(last));
+    }
+    if (links.size() > Named)
+        text += " and " + std::to_string(links.size() - Named) + " more runs";
+    return text;
+}
+
 } // namespace
 
 bool ImportReport::complete() const
@@ -139,6 +156,7 @@ ImportReport Importer::importFiles(const QStringList &paths)
                          .arg(c.rejected)
                          .arg(report.cancelled ? QStringLiteral(" (cancelled)") : QString())
                          .toStdString();
+        entry.what += linksText(c.links);
         entry.count = c.stored;
         // A failure to log does not undo the import: it is reported like a store error.
         if (auto logged = m_store.logActivity(entry); !logged && !report.storeError)

@@ -23,7 +23,9 @@
 #include <condition_variable>
 #include <cstring>
 #include <limits>
+#include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <unordered_map>
 #include <zstd.h>
@@ -390,6 +392,12 @@ WriteCounts &WriteCounts::operator+=(const WriteCounts &other)
     duplicates += other.duplicates;
     conflicts += other.conflicts;
     rejected += other.rejected;
+    for (const auto &run : other.links) {
+        if (!links.empty() && links.back().second + 1 == run.first)
+            links.back().second = run.second;
+        else
+            links.push_back(run);
+    }
     return *this;
 }
 
@@ -849,6 +857,7 @@ Result<WriteCounts> SqliteStore::write(std::span<const IncomingRecord> records,
         return std::unexpected(head.error());
     }
     auto [seq, previous] = *head;
+    const qint64 firstLink = seq + 1;
 
     // The full-text rows are written last, all together. FTS5 flushes what it holds in memory
     // to a new segment whenever another statement of the transaction opens a savepoint (every
@@ -984,8 +993,10 @@ Result<WriteCounts> SqliteStore::write(std::span<const IncomingRecord> records,
         }
     if (sqlite3_exec(m_handle, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK)
         return failed(QStringLiteral("cannot commit to the store"));
-    if (counts.stored > 0)
+    if (counts.stored > 0) {
+        counts.links = {{firstLink, seq}};
         Q_EMIT interactionsAdded(counts.stored);
+    }
     return counts;
 }
 
@@ -2054,6 +2065,78 @@ Result<std::vector<qint64>> SqliteStore::reviewedRowIds()
     return ids;
 }
 
+namespace {
+
+// The columns write() extracts from a record, in alteredColumn()'s order (the previews follow).
+constexpr std::string_view ExtractedColumns =
+    "i.interaction_id, i.ts, i.user_id, i.session_id, i.model, i.prompt_tokens, "
+    "i.completion_tokens, i.total_tokens, i.latency_ms, i.finish_reason, i.flagged, "
+    "i.sensitivity, i.replay_of";
+
+// Which of the row's extracted columns (from `first` on, as ExtractedColumns and the two
+// previews) no longer say what its document says, in words; nullopt when all agree. A NULL
+// column stands for an empty text or an absent number, as write() stores them; a NULL preview
+// for one not kept (rows written before format 3 read theirs from the document).
+std::optional<std::string> alteredColumn(sqlite3_stmt *row, int first, const std::string &document)
+{
+    const Interaction r = interactionFromDocument(nlohmann::json::parse(document, nullptr, false));
+    auto shown = [](sqlite3_stmt *s, int column) {
+        return sqlite3_column_type(s, column) == SQLITE_NULL
+                   ? std::string("NULL")
+                   : "'" + visible(columnText(s, column)) + "'";
+    };
+    auto differs = [&](int column, const char *name,
+                       std::optional<std::string> expected) -> std::optional<std::string> {
+        const int at = first + column;
+        const bool isNull = sqlite3_column_type(row, at) == SQLITE_NULL;
+        if (isNull ? !expected : (expected && columnText(row, at) == *expected))
+            return std::nullopt;
+        return std::string("its ") + name + " column was altered after it was stored: it says " +
+               shown(row, at) + ", the chained document says " +
+               (expected ? "'" + visible(*expected) + "'" : std::string("nothing (NULL)"));
+    };
+    auto text = [](const std::string &value) {
+        return value.empty() ? std::nullopt : std::optional<std::string>(value);
+    };
+    auto number = [](std::optional<int64_t> value) {
+        return value ? std::optional<std::string>(std::to_string(*value)) : std::nullopt;
+    };
+    const std::optional<std::string> sensitivity =
+        r.sensitivity ? std::optional(std::to_string(static_cast<int>(*r.sensitivity)))
+                      : std::nullopt;
+    const std::pair<const char *, std::optional<std::string>> columns[] = {
+        {"interaction_id", r.interactionId},
+        {"ts", std::to_string(r.timestampMs)},
+        {"user_id", r.userId},
+        {"session_id", r.sessionId},
+        {"model", text(r.model)},
+        {"prompt_tokens", number(r.promptTokens)},
+        {"completion_tokens", number(r.completionTokens)},
+        {"total_tokens", number(r.totalTokens)},
+        {"latency_ms", number(r.latencyMs)},
+        {"finish_reason", text(r.finishReason)},
+        {"flagged", r.flagged ? "1" : "0"},
+        {"sensitivity", sensitivity},
+        {"replay_of", text(r.replayOf)},
+    };
+    int column = 0;
+    for (const auto &[name, expected] : columns) {
+        if (auto altered = differs(column, name, expected))
+            return altered;
+        ++column;
+    }
+    for (const auto &[name, full] :
+         {std::pair{"prompt preview", &r.prompt}, std::pair{"response preview", &r.response}}) {
+        if (sqlite3_column_type(row, first + column) != SQLITE_NULL)
+            if (auto altered = differs(column, name, text(previewLine(*full))))
+                return altered;
+        ++column;
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
 Result<VerifyReport> SqliteStore::verify(const std::function<bool(qint64, qint64)> &progress)
 {
     // One read transaction: both chains and their heads as of one moment.
@@ -2064,6 +2147,15 @@ Result<VerifyReport> SqliteStore::verify(const std::function<bool(qint64, qint64
     Result<std::optional<ChainProblem>> activity = std::optional<ChainProblem>();
     if (records && !*records)
         activity = verifyActivity(report);
+    // Only a purge leaves a tombstone, and the (verified) activity log says which: a record
+    // deleted with a tombstone made up for it is as missing as one deleted without.
+    if (records && !*records && activity && !*activity) {
+        auto purged = unloggedTombstone();
+        if (!purged)
+            activity = std::unexpected(purged.error());
+        else
+            records = std::move(*purged);
+    }
     sqlite3_exec(m_handle, "COMMIT", nullptr, nullptr, nullptr);
     if (!records)
         return std::unexpected(records.error());
@@ -2157,9 +2249,14 @@ SqliteStore::verifyRecords(VerifyReport &report,
         return std::nullopt;
     };
 
-    Statement page(m_handle, "SELECT chain_seq, id, interaction_id, content_hash, chain_link, "
-                             "document FROM interactions WHERE chain_seq > ?1 "
-                             "ORDER BY chain_seq LIMIT 256");
+    // The extracted columns and previews too: filters, the table, stats and reports read them,
+    // not the document, so each is derived again from the chained document and compared.
+    Statement page(m_handle, "SELECT i.chain_seq, i.id, i.interaction_id, i.content_hash, "
+                             "i.chain_link, i.document, " +
+                                 std::string(ExtractedColumns) +
+                                 ", p.prompt, p.response FROM interactions i LEFT JOIN "
+                                 "interaction_previews p ON p.id = i.id WHERE i.chain_seq > ?1 "
+                                 "ORDER BY i.chain_seq LIMIT 256");
     if (!page)
         return std::unexpected(sqliteError(QStringLiteral("cannot verify the store")));
     size_t nextTombstone = 0;
@@ -2198,6 +2295,9 @@ SqliteStore::verifyRecords(VerifyReport &report,
             if (auto p = check(seq, sqlite3_column_int64(s, 1), columnText(s, 2), digest,
                                blobHash(s, 4), blobHash(s, 3), !document))
                 return p;
+            if (auto altered = alteredColumn(s, 6, *document))
+                return problem(Kind::Changed, seq, sqlite3_column_int64(s, 1), columnText(s, 2),
+                               *altered);
             ++done;
         }
         if (rc != SQLITE_DONE)
@@ -2233,6 +2333,76 @@ SqliteStore::verifyRecords(VerifyReport &report,
     report.records = {headSeq, headSeq ? toHex(headLink) : std::string()};
     if (progress)
         progress(total, total);
+    return std::optional<ChainProblem>();
+}
+
+Result<std::optional<ChainProblem>> SqliteStore::unloggedTombstone()
+{
+    auto missing = [](qint64 seq, const std::string &interactionId, const std::string &why) {
+        return std::optional<ChainProblem>(
+            ChainProblem{ChainName::Records, ChainProblem::Kind::Missing, seq, 0, interactionId,
+                         "the record " + visible(interactionId) + " (link " + std::to_string(seq) +
+                             ") was deleted: its tombstone " + why});
+    };
+    // What each purge logged, by its time (the time its tombstones carry).
+    struct Purge
+    {
+        qint64 count = 0;
+        std::set<std::string> ids; // listed when the purge removed up to 1,000
+        std::string idsDigest;     // the SHA-256 of all the ids, one per line, in row order
+        int entries = 0;
+    };
+    std::map<int64_t, Purge> purges;
+    Statement logged(m_handle, "SELECT entry FROM activity WHERE kind = 'purge'");
+    Statement tombstones(m_handle, "SELECT chain_seq, interaction_id, purged_ms FROM tombstones "
+                                   "ORDER BY chain_seq");
+    if (!logged || !tombstones)
+        return std::unexpected(sqliteError(QStringLiteral("cannot verify the store")));
+    while (sqlite3_step(logged.get()) == SQLITE_ROW) {
+        const auto entry = activityFromJson(columnText(logged.get(), 0));
+        if (!entry)
+            continue;
+        Purge &purge = purges[entry->timeMs];
+        purge.count += entry->count.value_or(0);
+        purge.ids.insert(entry->interactionIds.begin(), entry->interactionIds.end());
+        constexpr std::string_view DigestLabel = "ids sha256 ";
+        if (auto at = entry->what.find(DigestLabel); at != std::string::npos)
+            purge.idsDigest = entry->what.substr(at + DigestLabel.size(), 64);
+        ++purge.entries;
+    }
+    struct Tombstone
+    {
+        qint64 seq;
+        std::string interactionId;
+    };
+    std::map<int64_t, std::vector<Tombstone>> byPurge;
+    while (sqlite3_step(tombstones.get()) == SQLITE_ROW)
+        byPurge[sqlite3_column_int64(tombstones.get(), 2)].push_back(
+            {sqlite3_column_int64(tombstones.get(), 0), columnText(tombstones.get(), 1)});
+    for (const auto &[purgedMs, group] : byPurge) {
+        const auto purge = purges.find(purgedMs);
+        if (purge == purges.end())
+            return missing(group.front().seq, group.front().interactionId,
+                           "names a purge the activity log does not have");
+        if (qint64(group.size()) != purge->second.count)
+            return missing(group.front().seq, group.front().interactionId,
+                           "is one of " + std::to_string(group.size()) +
+                               " that name the purge of " +
+                               QDateTime::fromMSecsSinceEpoch(purgedMs, Qt::UTC)
+                                   .toString(Qt::ISODateWithMs)
+                                   .toStdString() +
+                               ", which removed " + std::to_string(purge->second.count));
+        std::string ids;
+        for (const Tombstone &t : group) {
+            if (!purge->second.ids.empty() && !purge->second.ids.contains(t.interactionId))
+                return missing(t.seq, t.interactionId, "is not among the ids its purge logged");
+            ids += t.interactionId + "\n";
+        }
+        if (purge->second.entries == 1 && !purge->second.idsDigest.empty() &&
+            toHex(sha256(ids)) != purge->second.idsDigest)
+            return missing(group.front().seq, group.front().interactionId,
+                           "is one of a set of ids other than the one its purge logged");
+    }
     return std::optional<ChainProblem>();
 }
 

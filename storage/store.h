@@ -46,6 +46,9 @@ struct WriteCounts
     qint64 duplicates = 0; // same id, same content: nothing new to store
     qint64 conflicts = 0;  // same id, other content: kept aside, the stored record untouched
     qint64 rejected = 0;
+    // Where the stored records are in the chain of records: runs of positions, first to last
+    // (one per write; runs that meet are joined).
+    std::vector<std::pair<qint64, qint64>> links;
 
     WriteCounts &operator+=(const WriteCounts &other);
 };

@@ -4,9 +4,11 @@
 
 #include "importer.h"
 #include "integritychain.h"
+#include "redactionpolicy.h"
 #include "sqlitestore.h"
 
 #include <QCryptographicHash>
+#include <QDateTime>
 #include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
@@ -226,6 +228,23 @@ private Q_SLOTS:
         QCOMPARE(logged->front().actor, "dave");
         QCOMPARE(logged->front().count, 1);
         QVERIFY(logged->front().what.find("more.jsonl") != std::string::npos);
+        // ... and which records: i-9 came after the two of storeWith().
+        QVERIFY2(logged->front().what.ends_with("; chain links 3"), logged->front().what.c_str());
+
+        // Several files in one import, stored in runs that meet: one run.
+        QStringList files;
+        for (int f = 0; f < 2; ++f) {
+            files << m_dir.filePath(QStringLiteral("batch%1.jsonl").arg(f));
+            QFile batch(files.back());
+            QVERIFY(batch.open(QIODevice::WriteOnly));
+            for (int i = 0; i < 3; ++i)
+                batch.write(QByteArray::fromStdString(
+                    record("b-" + std::to_string(f) + "-" + std::to_string(i)).dump() + "\n"));
+        }
+        QVERIFY(importer.importFiles(files).complete());
+        logged = store->activity(imports);
+        QCOMPARE(logged->size(), 2u);
+        QVERIFY2(logged->back().what.ends_with("; chain links 4-9"), logged->back().what.c_str());
     }
 
     // The chain as docs/integrity.md describes it: link 1 computed here from the document alone.
@@ -310,6 +329,65 @@ private Q_SLOTS:
         QCOMPARE(p.interactionId, "forged");
     }
 
+    // Filters, the table, stats and reports read the extracted columns and previews, not the
+    // document: an edit there is a change of the record too.
+    void detectsAnAlteredColumn_data()
+    {
+        QTest::addColumn<QByteArray>("set");
+        QTest::addColumn<QByteArray>("column");
+        QTest::newRow("latency") << QByteArray("latency_ms = 999999") << QByteArray("latency_ms");
+        QTest::newRow("user") << QByteArray("user_id = 'forged'") << QByteArray("user_id");
+        QTest::newRow("time") << QByteArray("ts = ts + 1") << QByteArray("ts");
+        QTest::newRow("tokens gone")
+            << QByteArray("total_tokens = NULL") << QByteArray("total_tokens");
+        QTest::newRow("tokens added")
+            << QByteArray("prompt_tokens = 5") << QByteArray("prompt_tokens");
+        QTest::newRow("log flag") << QByteArray("flagged = 1") << QByteArray("flagged");
+        QTest::newRow("sensitivity") << QByteArray("sensitivity = 0") << QByteArray("sensitivity");
+        QTest::newRow("finish") << QByteArray("finish_reason = 'length'")
+                                << QByteArray("finish_reason");
+        QTest::newRow("model") << QByteArray("model = 'gpt-forged'") << QByteArray("model");
+        QTest::newRow("replay of") << QByteArray("replay_of = 'i-1'") << QByteArray("replay_of");
+    }
+
+    void detectsAnAlteredColumn()
+    {
+        QFETCH(QByteArray, set);
+        QFETCH(QByteArray, column);
+        QString path;
+        auto store = storeWith(4, &path);
+        QVERIFY(store->verify()->ok());
+        tamper(path, "UPDATE interactions SET " + set + " WHERE interaction_id = 'i-2'");
+        const ChainProblem p = problemOf(*store);
+        QCOMPARE(int(p.chain), int(ChainName::Records));
+        QCOMPARE(int(p.kind), int(ChainProblem::Kind::Changed));
+        QCOMPARE(p.position, 2);
+        QCOMPARE(p.interactionId, "i-2");
+        QVERIFY2(p.detail.find("its " + column.toStdString() + " column was altered") !=
+                     std::string::npos,
+                 p.detail.c_str());
+    }
+
+    void detectsAnAlteredPreview()
+    {
+        QString path;
+        auto store = storeWith(3, &path);
+        tamper(path, "UPDATE interaction_previews SET response = 'All refunds approved.' "
+                     "WHERE id = (SELECT id FROM interactions WHERE interaction_id = 'i-3')");
+        const ChainProblem p = problemOf(*store);
+        QCOMPARE(int(p.kind), int(ChainProblem::Kind::Changed));
+        QCOMPARE(p.position, 3);
+        QVERIFY2(p.detail.find("response preview column was altered") != std::string::npos &&
+                     p.detail.find("All refunds approved.") != std::string::npos &&
+                     p.detail.find("Within 30 days.") != std::string::npos,
+                 p.detail.c_str());
+
+        // A row without a kept preview (written before format 3) reads it from its document.
+        auto other = storeWith(3, &path);
+        tamper(path, "DELETE FROM interaction_previews");
+        QVERIFY(other->verify()->ok());
+    }
+
     void detectsTamperedActivity()
     {
         QString path;
@@ -336,8 +414,8 @@ private Q_SLOTS:
         QCOMPARE(p.position, 1);
     }
 
-    // How retention will purge a record: a tombstone keeps its place, digest and link.
-    void aTombstoneKeepsTheChain()
+    // Only a purge leaves a tombstone: one made up by hand for a deleted record is a deletion.
+    void aTombstoneWithoutItsPurgeIsADeletion()
     {
         QString path;
         auto store = storeWith(3, &path);
@@ -346,14 +424,69 @@ private Q_SLOTS:
                         SELECT chain_seq, interaction_id, content_hash, chain_link, 0, 'retention'
                         FROM interactions WHERE interaction_id = 'i-2';
                         DELETE FROM interactions WHERE interaction_id = 'i-2')");
-        auto report = store->verify();
-        QVERIFY(report);
-        QVERIFY2(report->ok(), report->problem ? report->problem->detail.c_str() : "");
-        QCOMPARE(report->records.length, 3);
-        // A tombstone with another digest is a change.
+        ChainProblem p = problemOf(*store);
+        QCOMPARE(int(p.kind), int(ChainProblem::Kind::Missing));
+        QCOMPARE(p.position, 2);
+        QCOMPARE(p.interactionId, "i-2");
+        QVERIFY2(p.detail.find("names a purge the activity log does not have") != std::string::npos,
+                 p.detail.c_str());
+        // A tombstone with another digest breaks the chain itself.
         tamper(path, "UPDATE tombstones SET content_hash = zeroblob(32)");
         QCOMPARE(int(problemOf(*store).kind), int(ChainProblem::Kind::Changed));
         QCOMPARE(problemOf(*store).position, 2);
+    }
+
+    // A real purge's tombstones keep the chain; one added under that purge's time is caught by
+    // the count the purge logged, one swapped for another by the ids it logged.
+    void aTombstoneMustBeOneItsPurgeLogged()
+    {
+        QString path;
+        auto store = storeWith(4, &path);
+        const qint64 kept = rowIdOf(*store, "i-4");
+        ReviewChange hold;
+        hold.hold = "case 7";
+        hold.reviewer = "alice";
+        QCOMPARE(*store->setReview(std::span(&kept, 1), hold), 1);
+        auto retention = RetentionPolicy::fromJson(json::parse(R"({"max_age_days": 30})"));
+        QVERIFY(retention);
+        const int64_t now =
+            QDateTime::fromString(QStringLiteral("2026-06-01T00:00:00Z"), Qt::ISODate)
+                .toMSecsSinceEpoch();
+        auto purged = store->purge(*retention, now, "carol");
+        QVERIFY(purged);
+        QCOMPARE(purged->expired.size(), size_t(3));
+        auto report = store->verify();
+        QVERIFY(report);
+        QVERIFY2(report->ok(), report->problem ? report->problem->detail.c_str() : "");
+        QCOMPARE(report->records.length, 4);
+
+        const std::string disguise =
+            "INSERT INTO tombstones (chain_seq, interaction_id, content_hash, chain_link, "
+            "purged_ms, reason) SELECT chain_seq, interaction_id, content_hash, chain_link, " +
+            std::to_string(now) +
+            ", 'retention' FROM interactions WHERE interaction_id = 'i-4'; "
+            "DELETE FROM holds; DELETE FROM interactions WHERE interaction_id = 'i-4'";
+        tamper(path, disguise.c_str());
+        ChainProblem p = problemOf(*store);
+        QCOMPARE(int(p.kind), int(ChainProblem::Kind::Missing));
+        QVERIFY2(p.detail.find("which removed 3") != std::string::npos, p.detail.c_str());
+
+        // The same count: a purged record put back from a copy kept aside, its tombstone
+        // removed, and another record deleted under the purge's name in its stead.
+        auto other = storeWith(4, &path);
+        QCOMPARE(*other->setReview(std::span(&kept, 1), hold), 1);
+        tamper(path,
+               "CREATE TABLE aside AS SELECT * FROM interactions WHERE interaction_id = 'i-3'");
+        QVERIFY(other->purge(*retention, now, "carol"));
+        tamper(path, ("INSERT INTO interactions SELECT * FROM aside; DELETE FROM tombstones WHERE "
+                      "interaction_id = 'i-3'; " +
+                      disguise)
+                         .c_str());
+        p = problemOf(*other);
+        QCOMPARE(int(p.kind), int(ChainProblem::Kind::Missing));
+        QCOMPARE(p.interactionId, "i-4");
+        QVERIFY2(p.detail.find("not among the ids its purge logged") != std::string::npos,
+                 p.detail.c_str());
     }
 
     // A store written by an earlier version (format 2, 25 sample records) is upgraded: its
