@@ -71,6 +71,8 @@ std::string canonicalJson(const ActivityEntry &entry)
         j["filter"] = entry.filter;
     if (entry.count)
         j["count"] = *entry.count;
+    if (entry.change.is_object())
+        j["change"] = entry.change;
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -95,6 +97,8 @@ std::optional<ActivityEntry> activityFromJson(std::string_view text)
                 entry.interactionIds.push_back(id.get<std::string>());
     if (auto count = j.find("count"); count != j.end() && count->is_number_integer())
         entry.count = count->get<qint64>();
+    if (auto change = j.find("change"); change != j.end() && change->is_object())
+        entry.change = *change;
     return entry;
 }
 

@@ -1679,7 +1679,16 @@ ContentHash blobHash(sqlite3_stmt *stmt, int column)
 template<class Work>
 auto inTransaction(sqlite3 *db, const Work &work) -> decltype(work())
 {
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK)
+    // BEGIN IMMEDIATE waits up to the busy timeout (5 s) for the write lock. An import in
+    // another process takes the lock again as soon as each of its commits ends, and SQLite's
+    // back-off can miss every gap: a review, note or log entry keeps asking for up to a minute.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+    int begun;
+    while ((begun = sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr)) ==
+               SQLITE_BUSY &&
+           std::chrono::steady_clock::now() < deadline) {
+    }
+    if (begun != SQLITE_OK)
         return fail(QStringLiteral("cannot write to the store: %1")
                         .arg(QString::fromUtf8(sqlite3_errmsg(db))));
     auto result = work();
@@ -1897,6 +1906,17 @@ Result<qint64> SqliteStore::setReview(std::span<const qint64> rowIds, const Revi
         parts.push_back("legal hold released");
     for (const auto &part : parts)
         entry.what += (entry.what.empty() ? "" : "; ") + part;
+    entry.change = nlohmann::json::object();
+    if (change.status)
+        entry.change["status"] = toString(*change.status);
+    if (change.flag)
+        entry.change["flag"] = *change.flag;
+    else if (change.unflag)
+        entry.change["unflag"] = true;
+    if (change.hold)
+        entry.change["hold"] = *change.hold;
+    else if (change.release)
+        entry.change["release"] = true;
     entry.filter = change.filter;
     Statement hold(m_handle, "INSERT INTO holds (interaction, reason, holder, placed_ms) "
                              "SELECT id, ?2, ?3, ?4 FROM interactions WHERE id = ?1 "
@@ -1988,6 +2008,7 @@ Result<qint64> SqliteStore::addNote(std::span<const qint64> rowIds, const std::s
     entry.actor = author;
     entry.kind = ActivityKind::Review;
     entry.what = "note: " + text;
+    entry.change = {{"note", text}};
     return changeRows(rowIds, std::move(entry), QStringLiteral("cannot add the note"),
                       [&](qint64 rowId) {
                           insert.reset();
@@ -2156,6 +2177,8 @@ Result<VerifyReport> SqliteStore::verify(const std::function<bool(qint64, qint64
         else
             records = std::move(*purged);
     }
+    if (records && !*records && activity && !*activity)
+        activity = unloggedReviewState();
     sqlite3_exec(m_handle, "COMMIT", nullptr, nullptr, nullptr);
     if (!records)
         return std::unexpected(records.error());
@@ -2402,6 +2425,207 @@ Result<std::optional<ChainProblem>> SqliteStore::unloggedTombstone()
             toHex(sha256(ids)) != purge->second.idsDigest)
             return missing(group.front().seq, group.front().interactionId,
                            "is one of a set of ids other than the one its purge logged");
+    }
+    return std::optional<ChainProblem>();
+}
+
+namespace {
+
+// Review state as words, the same for what the tables hold and what the log says:
+// "issue, flagged: pii, by alice at 2026-01-05T10:00:00.000Z".
+std::string reviewWords(int status, bool flagged, const std::string &reason, const std::string &by,
+                        int64_t ms)
+{
+    return std::string(toString(static_cast<ReviewStatus>(std::clamp(status, 0, 3)))) +
+           (flagged ? ", flagged" + (reason.empty() ? std::string() : ": " + reason) : "") +
+           ", by " + by + " at " +
+           QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(Qt::ISODateWithMs).toStdString();
+}
+
+std::string holdWords(const std::string &reason, const std::string &by, int64_t ms)
+{
+    return "legal hold" + (reason.empty() ? std::string() : ": " + reason) +
+           reviewWords(0, false, {}, by, ms).substr(toString(ReviewStatus::Unreviewed).size());
+}
+
+std::string noteWords(const std::string &text, const std::string &by, int64_t ms)
+{
+    return "note \"" + text + "\"" +
+           reviewWords(0, false, {}, by, ms).substr(toString(ReviewStatus::Unreviewed).size());
+}
+
+// What one review entry of the activity log changed, from its `change`; nullopt for entries
+// written before the change was kept as data (their words alone are ambiguous: a reason may
+// read like the words of a hold).
+struct LoggedReview
+{
+    std::optional<int> status;
+    std::optional<std::pair<bool, std::string>> flag;
+    std::optional<std::optional<std::string>> hold; // a reason: placed; nullopt: released
+    std::optional<std::string> note;
+};
+
+std::optional<LoggedReview> loggedReview(const ActivityEntry &entry)
+{
+    const nlohmann::json &c = entry.change;
+    if (!c.is_object())
+        return std::nullopt;
+    LoggedReview change;
+    auto text = [&c](const char *key) -> std::optional<std::string> {
+        auto at = c.find(key);
+        return at != c.end() && at->is_string() ? std::optional(at->get<std::string>())
+                                                : std::nullopt;
+    };
+    if (auto status = text("status"))
+        if (auto known = reviewStatusFromString(*status))
+            change.status = static_cast<int>(*known);
+    if (auto flag = text("flag"))
+        change.flag = {true, *flag};
+    else if (c.contains("unflag"))
+        change.flag = {false, {}};
+    if (auto hold = text("hold"))
+        change.hold = std::optional(*hold);
+    else if (c.contains("release"))
+        change.hold = std::optional<std::string>();
+    change.note = text("note");
+    return change;
+}
+
+} // namespace
+
+// Review status, flags, notes and legal holds are changed only through setReview() and addNote(),
+// each of which logs what it did: folded in log order, the log gives the state each interaction
+// must be in. A row edited, added or deleted by hand no longer matches.
+Result<std::optional<ChainProblem>> SqliteStore::unloggedReviewState()
+{
+    struct Expected
+    {
+        std::optional<std::string> review, hold;
+        std::vector<std::string> notes;
+        qint64 link = 0; // the log position that last changed it
+        int status = 0;
+        bool flagged = false;
+        std::string reason;
+    };
+    std::unordered_map<std::string, Expected> expected;
+    std::set<std::string> unchecked; // changed by entries without their change as data
+    Statement entries(
+        m_handle, "SELECT chain_seq, entry FROM activity WHERE kind = 'review' ORDER BY chain_seq");
+    if (!entries)
+        return std::unexpected(sqliteError(QStringLiteral("cannot verify the review state")));
+    while (sqlite3_step(entries.get()) == SQLITE_ROW) {
+        const auto entry = activityFromJson(columnText(entries.get(), 1));
+        if (!entry)
+            continue; // the chain vouched for it; an entry this version cannot read is skipped
+        const std::optional<LoggedReview> logged = loggedReview(*entry);
+        if (!logged) {
+            unchecked.insert(entry->interactionIds.begin(), entry->interactionIds.end());
+            continue;
+        }
+        const LoggedReview &change = *logged;
+        for (const std::string &id : entry->interactionIds) {
+            Expected &e = expected[id];
+            e.link = sqlite3_column_int64(entries.get(), 0);
+            if (change.note)
+                e.notes.push_back(noteWords(*change.note, entry->actor, entry->timeMs));
+            if (change.status)
+                e.status = *change.status;
+            if (change.flag)
+                std::tie(e.flagged, e.reason) = *change.flag;
+            if (change.status || change.flag)
+                e.review = reviewWords(e.status, e.flagged, e.reason, entry->actor, entry->timeMs);
+            if (change.hold)
+                e.hold = *change.hold
+                             ? std::optional(holdWords(**change.hold, entry->actor, entry->timeMs))
+                             : std::nullopt;
+        }
+    }
+    // What the tables hold, in the same words, for every interaction that has any.
+    std::unordered_map<std::string, std::pair<qint64, Expected>> actual;
+    Statement reviews(m_handle, "SELECT i.interaction_id, i.id, r.status, r.flagged, "
+                                "r.flag_reason, r.reviewer, r.updated_ms FROM reviews r "
+                                "JOIN interactions i ON i.id = r.interaction");
+    Statement holds(m_handle, "SELECT i.interaction_id, i.id, h.reason, h.holder, h.placed_ms "
+                              "FROM holds h JOIN interactions i ON i.id = h.interaction");
+    Statement notes(m_handle, "SELECT i.interaction_id, i.id, n.text, n.author, n.created_ms "
+                              "FROM notes n JOIN interactions i ON i.id = n.interaction "
+                              "ORDER BY n.id");
+    Statement live(m_handle, "SELECT id FROM interactions WHERE interaction_id = ?1");
+    if (!reviews || !holds || !notes || !live)
+        return std::unexpected(sqliteError(QStringLiteral("cannot verify the review state")));
+    while (sqlite3_step(reviews.get()) == SQLITE_ROW) {
+        sqlite3_stmt *r = reviews.get();
+        auto &[rowId, a] = actual[columnText(r, 0)];
+        rowId = sqlite3_column_int64(r, 1);
+        a.review = reviewWords(sqlite3_column_int(r, 2), sqlite3_column_int(r, 3) != 0,
+                               columnText(r, 4), columnText(r, 5), sqlite3_column_int64(r, 6));
+    }
+    while (sqlite3_step(holds.get()) == SQLITE_ROW) {
+        sqlite3_stmt *h = holds.get();
+        auto &[rowId, a] = actual[columnText(h, 0)];
+        rowId = sqlite3_column_int64(h, 1);
+        a.hold = holdWords(columnText(h, 2), columnText(h, 3), sqlite3_column_int64(h, 4));
+    }
+    while (sqlite3_step(notes.get()) == SQLITE_ROW) {
+        sqlite3_stmt *n = notes.get();
+        auto &[rowId, a] = actual[columnText(n, 0)];
+        rowId = sqlite3_column_int64(n, 1);
+        a.notes.push_back(
+            noteWords(columnText(n, 2), columnText(n, 3), sqlite3_column_int64(n, 4)));
+    }
+    auto differs = [](const char *what, const std::vector<std::string> &store,
+                      const std::vector<std::string> &log) -> std::optional<std::string> {
+        std::vector<std::string> a = store, b = log;
+        std::sort(a.begin(), a.end());
+        std::sort(b.begin(), b.end());
+        if (a == b)
+            return std::nullopt;
+        auto list = [](const std::vector<std::string> &items) {
+            std::string text;
+            for (const auto &item : items)
+                text += (text.empty() ? "" : "; ") + visible(item);
+            return text.empty() ? std::string("none") : text;
+        };
+        return std::string("its ") + what + " in the store: " + list(a) +
+               "; in the activity log: " + list(b);
+    };
+    auto asList = [](const std::optional<std::string> &item) {
+        return item ? std::vector<std::string>{*item} : std::vector<std::string>{};
+    };
+    auto compare = [&](const std::string &id, qint64 rowId, const Expected &a,
+                       const Expected &e) -> std::optional<ChainProblem> {
+        std::optional<std::string> detail = differs("review", asList(a.review), asList(e.review));
+        if (!detail)
+            detail = differs("legal hold", asList(a.hold), asList(e.hold));
+        if (!detail)
+            detail = differs("notes", a.notes, e.notes);
+        if (!detail)
+            return std::nullopt;
+        return ChainProblem{ChainName::Activity,
+                            ChainProblem::Kind::Changed,
+                            e.link,
+                            rowId,
+                            id,
+                            "the review state of " + visible(id) +
+                                " was altered outside the workbench: " + *detail};
+    };
+    const Expected none;
+    for (const auto &[id, state] : actual) {
+        if (unchecked.contains(id))
+            continue;
+        const auto e = expected.find(id);
+        if (auto p = compare(id, state.first, state.second, e == expected.end() ? none : e->second))
+            return std::optional(*p);
+    }
+    for (const auto &[id, e] : expected) {
+        if (actual.contains(id) || unchecked.contains(id))
+            continue;
+        live.reset();
+        bindText(live.get(), 1, id);
+        if (sqlite3_step(live.get()) != SQLITE_ROW)
+            continue; // purged: its review state went with it
+        if (auto p = compare(id, sqlite3_column_int64(live.get(), 0), none, e))
+            return std::optional(*p);
     }
     return std::optional<ChainProblem>();
 }

@@ -101,6 +101,7 @@ private:
     verifyRecords(VerifyReport &report, const std::function<bool(qint64, qint64)> &progress);
     Result<std::optional<ChainProblem>> verifyActivity(VerifyReport &report);
     Result<std::optional<ChainProblem>> unloggedTombstone();
+    Result<std::optional<ChainProblem>> unloggedReviewState();
     // The expired interactions, held or not; the caller may hold a transaction.
     Result<PurgePlan> listExpired(const RetentionPolicy &policy, int64_t nowMs);
     Result<Query> filtered(const std::string &head, const FilterExpr &filter,

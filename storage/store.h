@@ -150,6 +150,10 @@ struct ActivityEntry
     std::vector<std::string> interactionIds;
     std::string filter;
     std::optional<qint64> count;
+    // Review entries: what changed, as data ({"status": "issue", "flag": "why", "unflag": true,
+    // "hold": "why", "release": true, "note": "text"}); verify() folds these into the state each
+    // interaction must be in. Null for other kinds, and for entries written before it existed.
+    nlohmann::json change;
 };
 
 // Which entries activity() lists: time in [fromMs, untilMs), kinds (all when empty), the newest

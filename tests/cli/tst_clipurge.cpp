@@ -272,6 +272,7 @@ private Q_SLOTS:
         QVERIFY(import.waitForFinished(300000));
         QCOMPARE(import.exitCode(), 0);
         QVERIFY2(backup.exitCode == 0, qPrintable(backup.err));
+        QVERIFY2(!backup.err.contains(u"not recorded"_qs), qPrintable(backup.err));
         const json report = backup.json();
         qInfo("backup of %d interactions (%d committed before it began)%s",
               report["interactions"].get<int>(), before,

@@ -388,6 +388,68 @@ private Q_SLOTS:
         QVERIFY(other->verify()->ok());
     }
 
+    // Review status, flags, holds and notes change only through the store, which logs each
+    // change: a row edited, added or deleted by hand no longer matches the log.
+    void detectsAlteredReviewState_data()
+    {
+        QTest::addColumn<QByteArray>("sql");
+        QTest::addColumn<QByteArray>("expected");
+        QTest::newRow("status") << QByteArray("UPDATE reviews SET status = 1")
+                                << QByteArray("its review in the store: approved");
+        QTest::newRow("flag reason")
+            << QByteArray("UPDATE reviews SET flag_reason = 'fine'") << QByteArray("flagged: fine");
+        QTest::newRow("review deleted")
+            << QByteArray("DELETE FROM reviews") << QByteArray("its review in the store: none");
+        QTest::newRow("review added")
+            << QByteArray("INSERT INTO reviews (interaction, status, flagged, reviewer, "
+                          "updated_ms) SELECT id, 1, 0, 'mallory', 0 FROM interactions "
+                          "WHERE interaction_id = 'i-3'")
+            << QByteArray("in the activity log: none");
+        QTest::newRow("hold released")
+            << QByteArray("DELETE FROM holds") << QByteArray("its legal hold in the store: none");
+        QTest::newRow("hold reason")
+            << QByteArray("UPDATE holds SET reason = 'other'") << QByteArray("legal hold: other");
+        QTest::newRow("note deleted")
+            << QByteArray("DELETE FROM notes") << QByteArray("its notes in the store: none");
+        QTest::newRow("note edited") << QByteArray("UPDATE notes SET text = 'All fine.'")
+                                     << QByteArray("note \"All fine.\"");
+        QTest::newRow("note added")
+            << QByteArray("INSERT INTO notes (interaction, author, created_ms, text) SELECT id, "
+                          "'mallory', 0, 'Approved by legal.' FROM interactions "
+                          "WHERE interaction_id = 'i-1'")
+            << QByteArray("Approved by legal.");
+    }
+
+    void detectsAlteredReviewState()
+    {
+        QFETCH(QByteArray, sql);
+        QFETCH(QByteArray, expected);
+        QString path;
+        auto store = storeWith(3, &path);
+        const qint64 a = rowIdOf(*store, "i-1");
+        // A flag reason that reads like the words of a hold; a status change that keeps it.
+        QVERIFY(store->setReview(
+            std::span(&a, 1),
+            {ReviewStatus::Issue, std::string("pii; legal hold soon"), false, "alice"}));
+        ReviewChange hold;
+        hold.status = ReviewStatus::Escalated;
+        hold.hold = "case 7";
+        hold.reviewer = "bob";
+        QVERIFY(store->setReview(std::span(&a, 1), hold));
+        QVERIFY(store->addNote(std::span(&a, 1), "carol", "Sent to legal; waiting."));
+        auto before = store->verify();
+        QVERIFY(before);
+        QVERIFY2(before->ok(), before->problem ? before->problem->detail.c_str() : "");
+
+        tamper(path, sql.constData());
+        const ChainProblem p = problemOf(*store);
+        QCOMPARE(int(p.chain), int(ChainName::Activity));
+        QCOMPARE(int(p.kind), int(ChainProblem::Kind::Changed));
+        QVERIFY2(p.detail.find("altered outside the workbench") != std::string::npos &&
+                     p.detail.find(expected.toStdString()) != std::string::npos,
+                 p.detail.c_str());
+    }
+
     void detectsTamperedActivity()
     {
         QString path;
