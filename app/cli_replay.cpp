@@ -77,22 +77,6 @@ Result<std::vector<std::string>> interactionIdsMatching(Store &store, const Filt
     return ids;
 }
 
-Result<std::vector<std::string>> readIds(const QString &path)
-{
-    QFile file(path);
-    if (path == u"-" ? !file.open(stdin, QIODevice::ReadOnly | QIODevice::Text)
-                     : !file.open(QIODevice::ReadOnly | QIODevice::Text))
-        return fail(u"cannot read the ids: "_s + file.errorString(), path);
-    std::vector<std::string> ids;
-    while (!file.atEnd()) {
-        const QString line = QString::fromUtf8(file.readLine()).trimmed();
-        if (line.isEmpty() || line.startsWith(u'#'))
-            continue;
-        ids.push_back(line.toStdString());
-    }
-    return ids;
-}
-
 json failureJson(const ReplayOutcome &outcome)
 {
     json out = {{"original", outcome.originalId}, {"error", outcome.errorText().toStdString()}};
@@ -436,7 +420,7 @@ int runReplay(const QStringList &args, const QString &description)
     // --- a batch -------------------------------------------------------------------------------
     std::optional<std::vector<std::string>> ids;
     if (!byFilter) {
-        auto read = readIds(p.value(u"ids-from"_s));
+        auto read = readIdsFile(p.value(u"ids-from"_s));
         if (!read) {
             err(u"llmaudit replay: %1\n"_s.arg(read.error().toString()));
             return Failed;

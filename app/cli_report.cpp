@@ -6,41 +6,11 @@
 #include "reportrenderer.h"
 
 #include <QElapsedTimer>
-#include <QFile>
 #include <QFileInfo>
-#include <QTextStream>
 
 #include <cstdio>
 
 namespace llmaudit::cli {
-
-namespace {
-
-// Interaction ids, one a line; blank lines and lines starting with '#' are skipped.
-std::optional<std::vector<std::string>> readIds(const QString &path, QString &error)
-{
-    QFile file;
-    const bool opened = path == u"-" ? file.open(stdin, QIODevice::ReadOnly)
-                                     : (file.setFileName(path), file.open(QIODevice::ReadOnly));
-    if (!opened) {
-        error = QStringLiteral("%1: %2").arg(path, file.errorString());
-        return std::nullopt;
-    }
-    std::vector<std::string> ids;
-    while (!file.atEnd()) {
-        const QByteArray line = file.readLine().trimmed();
-        if (line.isEmpty() || line.startsWith('#'))
-            continue;
-        ids.push_back(line.toStdString());
-    }
-    if (ids.empty()) {
-        error = QStringLiteral("%1: no interaction ids in the file").arg(path);
-        return std::nullopt;
-    }
-    return ids;
-}
-
-} // namespace
 
 int runReport(const QStringList &args, const QString &description)
 {
@@ -98,10 +68,12 @@ int runReport(const QStringList &args, const QString &description)
     request.filterText = command.parser.value(QStringLiteral("filter"));
     request.verify = !command.parser.isSet(QStringLiteral("no-verify"));
     if (command.parser.isSet(QStringLiteral("ids-from"))) {
-        QString error;
-        auto ids = readIds(command.parser.value(QStringLiteral("ids-from")), error);
-        if (!ids) {
-            err(QStringLiteral("llmaudit report: %1\n").arg(error));
+        const QString idsPath = command.parser.value(QStringLiteral("ids-from"));
+        auto ids = readIdsFile(idsPath);
+        if (!ids || ids->empty()) {
+            err(QStringLiteral("llmaudit report: %1\n")
+                    .arg(ids ? QStringLiteral("%1: no interaction ids in the file").arg(idsPath)
+                             : ids.error().toString()));
             return Failed;
         }
         request.interactionIds = std::move(*ids);

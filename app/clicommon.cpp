@@ -4,6 +4,7 @@
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QFileInfo>
 
 #include <csignal>
@@ -273,6 +274,28 @@ void logActivity(const Command &command, ActivityEntry entry)
     if (!logged)
         err(QStringLiteral("llmaudit %1: note: not recorded in the activity log: %2\n")
                 .arg(command.name, logged.error().toString()));
+}
+
+Result<std::vector<std::string>> readIdsFile(const QString &path)
+{
+    QFile file;
+    const bool opened = path == u"-" ? file.open(stdin, QIODevice::ReadOnly)
+                                     : (file.setFileName(path), file.open(QIODevice::ReadOnly));
+    if (!opened)
+        return fail(QStringLiteral("cannot read the ids: ") + file.errorString(), path);
+    std::vector<std::string> ids;
+    // Not `while (!file.atEnd())`: on a pipe atEnd() is true whenever nothing has arrived yet,
+    // so the ids of a writer slower than this reader were lost. readLine() waits for a line and
+    // comes back empty only at the end of the input or on an error (a blank line is "\n").
+    for (QByteArray line; !(line = file.readLine()).isEmpty();) {
+        line = line.trimmed();
+        if (line.isEmpty() || line.startsWith('#'))
+            continue;
+        ids.push_back(line.toStdString());
+    }
+    if (file.error() != QFileDevice::NoError)
+        return fail(QStringLiteral("cannot read the ids: ") + file.errorString(), path);
+    return ids;
 }
 
 std::optional<std::vector<qint64>> rowIdsOf(Store &store, const QStringList &ids,

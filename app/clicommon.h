@@ -104,6 +104,11 @@ Result<std::unique_ptr<Store>> openShowingUpgrade(const QString &path, Store::Ac
 // Opens the command's store; prints why and returns null when it cannot.
 std::unique_ptr<Store> openStore(const Command &command, Store::Access access);
 
+// Interaction ids, one a line, from PATH ('-': standard input); blank lines and lines starting
+// with '#' are skipped. Reads to the end of the input, so that a pipe, a FIFO or a process
+// substitution (`--ids-from <(...)`) gives every line its writer sends, however slowly.
+Result<std::vector<std::string>> readIdsFile(const QString &path);
+
 // The row ids of the interactions with these ids, all or nothing: when one is not in the store
 // (or the store cannot be read) prints why, naming the command, and returns nothing — so that a
 // typo does not leave half a change.

@@ -8,6 +8,7 @@
 #include <QComboBox>
 #include <QCoreApplication>
 #include <QDateTime>
+#include <QDateTimeEdit>
 #include <QDialogButtonBox>
 #include <QFileDialog>
 #include <QHBoxLayout>
@@ -20,11 +21,37 @@
 #include <QThreadPool>
 #include <QVBoxLayout>
 
+#include <cstdlib>
+
 namespace llmaudit {
+
+using namespace Qt::StringLiterals;
 
 namespace {
 
 enum Column { Time, Kind, Actor, What, Records, ColumnCount };
+
+// The time choice's data for "Custom range…"; the presets' is their span in ms (0: any time).
+constexpr qint64 s_customRange = -1;
+constexpr qint64 s_minuteMs = 60'000;
+
+QDateTime toMinute(QDateTime time)
+{
+    time.setTime(QTime(time.time().hour(), time.time().minute()));
+    return time;
+}
+
+// "UTC+05:30" for the local zone now; "UTC" when local time is UTC.
+QString localZoneText()
+{
+    const int offset = QDateTime::currentDateTime().offsetFromUtc();
+    if (offset == 0)
+        return u"UTC"_s;
+    const int minutes = std::abs(offset) / 60;
+    return u"UTC%1%2:%3"_s.arg(QChar(offset < 0 ? u'\u2212' : u'+'))
+        .arg(minutes / 60, 2, 10, QChar(u'0'))
+        .arg(minutes % 60, 2, 10, QChar(u'0'));
+}
 
 constexpr ActivityKind s_kinds[] = {
     ActivityKind::Import, ActivityKind::Export, ActivityKind::Replay, ActivityKind::Review,
@@ -43,15 +70,53 @@ ActivityDialog::ActivityDialog(ReviewService *service, QWidget *parent)
     m_time->addItem(tr("Last 24 hours"), qint64(86'400'000));
     m_time->addItem(tr("Last 7 days"), qint64(7 * 86'400'000LL));
     m_time->addItem(tr("Last 30 days"), qint64(30 * 86'400'000LL));
+    m_time->addItem(tr("Custom range…"), s_customRange);
+    // From and To: shown for "Custom range…" only; local time, to the minute, both included.
+    const QString zone = localZoneText();
+    auto timeEdit = [this, &zone](const QString &tip) {
+        auto *edit = new QDateTimeEdit(this);
+        edit->setCalendarPopup(true);
+        edit->setTimeSpec(Qt::LocalTime);
+        edit->setDisplayFormat(u"yyyy-MM-dd HH:mm"_s);
+        edit->setToolTip(tip.arg(zone));
+        return edit;
+    };
+    m_from = timeEdit(tr("Entries from the start of this minute (local time, %1)"));
+    m_to = timeEdit(tr("Entries up to the end of this minute (local time, %1)"));
+    const QDateTime now = toMinute(QDateTime::currentDateTime());
+    m_to->setDateTime(now);
+    m_from->setDateTime(QDateTime(now.date().addDays(-7), QTime(0, 0)));
+    m_range = new QWidget(this);
+    auto *range = new QHBoxLayout(m_range);
+    range->setContentsMargins(0, 0, 0, 0);
+    auto *fromLabel = new QLabel(tr("&From:"), m_range);
+    fromLabel->setBuddy(m_from);
+    auto *toLabel = new QLabel(tr("&To:"), m_range);
+    toLabel->setBuddy(m_to);
+    range->addWidget(fromLabel);
+    range->addWidget(m_from);
+    range->addWidget(toLabel);
+    range->addWidget(m_to);
+    m_zone = new QLabel(tr("local time (%1)").arg(zone), m_range);
+    m_zone->setForegroundRole(QPalette::PlaceholderText);
+    range->addWidget(m_zone);
+    // In the zone's place (shorter, so the dialog keeps its size).
+    m_rangeError = new QLabel(tr("From is after To."), m_range);
+    m_rangeError->setStyleSheet(u"color: #c62828; font-weight: bold;"_s);
+    m_rangeError->hide();
+    range->addWidget(m_rangeError);
+    m_range->hide();
     m_kind = new QComboBox(this);
     m_kind->addItem(tr("All kinds"), -1);
     for (ActivityKind kind : s_kinds)
         m_kind->addItem(QString::fromUtf8(toString(kind)), int(kind));
     auto *filters = new QHBoxLayout;
-    filters->addWidget(new QLabel(tr("Time:"), this));
-    filters->addWidget(m_time);
     filters->addWidget(new QLabel(tr("Kind:"), this));
     filters->addWidget(m_kind);
+    filters->addSpacing(12);
+    filters->addWidget(new QLabel(tr("Time:"), this));
+    filters->addWidget(m_time);
+    filters->addWidget(m_range);
     filters->addStretch();
     m_table = new QTableWidget(0, ColumnCount, this);
     m_table->setHorizontalHeaderLabels(
@@ -64,18 +129,20 @@ ActivityDialog::ActivityDialog(ReviewService *service, QWidget *parent)
     m_table->setColumnWidth(What, 360);
     m_status = new QLabel(this);
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Close, this);
-    QPushButton *exportButton = buttons->addButton(tr("&Export…"), QDialogButtonBox::ActionRole);
+    m_export = buttons->addButton(tr("&Export…"), QDialogButtonBox::ActionRole);
     QPushButton *refreshButton = buttons->addButton(tr("&Refresh"), QDialogButtonBox::ActionRole);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::close);
     connect(refreshButton, &QPushButton::clicked, this, &ActivityDialog::refresh);
-    connect(exportButton, &QPushButton::clicked, this, [this] {
+    connect(m_export, &QPushButton::clicked, this, [this] {
         const QString path = QFileDialog::getSaveFileName(this, tr("Export the Activity Log"),
                                                           QStringLiteral("activity.csv"),
                                                           tr("CSV (*.csv);;JSON Lines (*.jsonl)"));
         if (!path.isEmpty())
             exportTo(path);
     });
-    connect(m_time, &QComboBox::currentIndexChanged, this, &ActivityDialog::refresh);
+    connect(m_time, &QComboBox::currentIndexChanged, this, &ActivityDialog::timeChoiceChanged);
+    connect(m_from, &QDateTimeEdit::dateTimeChanged, this, &ActivityDialog::refresh);
+    connect(m_to, &QDateTimeEdit::dateTimeChanged, this, &ActivityDialog::refresh);
     connect(m_kind, &QComboBox::currentIndexChanged, this, &ActivityDialog::refresh);
     connect(m_service, &ReviewService::activityLoaded, this,
             [this](quint64 generation, std::vector<ActivityEntry> entries) {
@@ -90,11 +157,64 @@ ActivityDialog::ActivityDialog(ReviewService *service, QWidget *parent)
     refresh();
 }
 
+int ActivityDialog::customRangeIndex() const
+{
+    return m_time->findData(s_customRange);
+}
+
+void ActivityDialog::timeChoiceChanged()
+{
+    const qint64 span = m_time->currentData().toLongLong();
+    if (span == s_customRange) {
+        // From the span chosen last ("Last 7 days" becomes the range it stood for), else the
+        // range as it was left.
+        if (m_lastSpan > 0) {
+            const QSignalBlocker blockFrom(m_from), blockTo(m_to);
+            const QDateTime now = toMinute(QDateTime::currentDateTime());
+            m_to->setDateTime(now);
+            m_from->setDateTime(now.addMSecs(-m_lastSpan));
+        }
+    } else {
+        m_lastSpan = span;
+    }
+    m_range->setVisible(span == s_customRange);
+    refresh();
+}
+
+std::optional<std::pair<qint64, qint64>> ActivityDialog::customRange() const
+{
+    const QDateTime from = toMinute(m_from->dateTime());
+    const QDateTime to = toMinute(m_to->dateTime());
+    if (from > to)
+        return std::nullopt;
+    return std::pair{from.toMSecsSinceEpoch(), to.toMSecsSinceEpoch() + s_minuteMs};
+}
+
 void ActivityDialog::refresh()
 {
     ActivityQuery query;
-    if (const qint64 span = m_time->currentData().toLongLong(); span > 0)
-        query.fromMs = QDateTime::currentMSecsSinceEpoch() - span;
+    const qint64 span = m_time->currentData().toLongLong();
+    if (span == s_customRange) {
+        const auto range = customRange();
+        m_zone->setVisible(bool(range)); // first: both shown at once would widen the dialog
+        m_rangeError->setVisible(!range);
+        m_export->setEnabled(bool(range));
+        if (!range) {
+            // Nothing can be in it: no entries rather than the last range's, so that the list
+            // and an export never disagree with the fields.
+            ++m_generation;
+            showEntries({});
+            m_status->setText(tr("From is after To: no entry can be in this range."));
+            return;
+        }
+        query.fromMs = range->first;
+        query.untilMs = range->second;
+    } else {
+        m_rangeError->hide();
+        m_export->setEnabled(true);
+        if (span > 0)
+            query.fromMs = QDateTime::currentMSecsSinceEpoch() - span;
+    }
     if (const int kind = m_kind->currentData().toInt(); kind >= 0)
         query.kinds = {static_cast<ActivityKind>(kind)};
     m_status->setText(tr("Loading…"));
@@ -139,6 +259,10 @@ void ActivityDialog::showEntries(std::vector<ActivityEntry> entries)
 
 void ActivityDialog::exportTo(const QString &path)
 {
+    if (m_time->currentData().toLongLong() == s_customRange && !customRange()) {
+        Q_EMIT exported(path, tr("From is after To: no entry can be in this range."));
+        return;
+    }
     const ExportFormat format =
         path.endsWith(u".csv", Qt::CaseInsensitive) ? ExportFormat::Csv : ExportFormat::Jsonl;
     QPointer<ActivityDialog> self(this);

@@ -184,6 +184,7 @@ private Q_SLOTS:
     void thresholdExitCode_data();
     void thresholdExitCode();
     void idsFromStandardInput();
+    void idsFromASlowPipe();
     void filterSelectsTheBatch();
     void sigintFinishesInFlightThenResume();
     void session();
@@ -406,6 +407,24 @@ void TestCliReplay::idsFromStandardInput()
     QCOMPARE(result["total"].get<int>(), 3);
     QCOMPARE(result["replayed"].get<int>(), 2);
     QCOMPARE(result["failed"].get<int>(), 1);
+}
+
+// --ids-from a pipe whose writer sends the first id at once and the next one later (as
+// `--ids-from <(...)` can): the batch waits for the end of the input and replays both.
+void TestCliReplay::idsFromASlowPipe()
+{
+    QProcess *process =
+        start({u"replay"_s, u"--store"_s, m_store, u"--ids-from"_s, u"/dev/stdin"_s, u"--json"_s});
+    QVERIFY(process->waitForStarted());
+    process->write("cli-3\n");
+    QTest::qWait(300);
+    process->write("cli-4\n");
+    process->closeWriteChannel();
+    const Run run = finish(process);
+    QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+    const json result = run.parsed();
+    QCOMPARE(result["total"].get<int>(), 2);
+    QCOMPARE(result["replayed"].get<int>(), 2);
 }
 
 void TestCliReplay::filterSelectsTheBatch()

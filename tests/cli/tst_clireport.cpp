@@ -4,9 +4,16 @@
 #include "../models/reportrecords.h"
 #include "clirunner.h"
 
+#include <QDeadlineTimer>
 #include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <csignal>
+#include <fcntl.h>
+#include <functional>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace {
 
@@ -133,6 +140,74 @@ private Q_SLOTS:
         QVERIFY(flat.contains(u"Interaction replay-2"_qs));
         QVERIFY(flat.contains(u"Not in the store no-such-id"_qs));
         QVERIFY(flat.contains(u"Selection of 2"_qs)); // the running header
+    }
+
+    // --ids-from a pipe, as `--ids-from <(grep ...)` gives, or standard input: every id the
+    // writer sends is read, also when the first line comes at once and the rest later.
+    void idsFromAPipe_data()
+    {
+        QTest::addColumn<QString>("source");
+        QTest::newRow("FIFO") << u"fifo"_qs;
+        QTest::newRow("/dev/stdin") << u"/dev/stdin"_qs;
+        QTest::newRow("-") << u"-"_qs;
+    }
+
+    void idsFromAPipe()
+    {
+        QFETCH(QString, source);
+        std::signal(SIGPIPE, SIG_IGN); // a reader that stops early fails the test, not kills it
+        const bool fifo = source == u"fifo";
+        const QString fifoPath = path(u"ids.fifo"_qs);
+        if (fifo) {
+            QFile::remove(fifoPath);
+            QCOMPARE(::mkfifo(QFile::encodeName(fifoPath).constData(), 0600), 0);
+        }
+        const QString pdf = path(u"piped.pdf"_qs);
+        QFile::remove(pdf);
+        QProcess process;
+        process.start(QStringLiteral(LLMAUDIT_CLI),
+                      {u"report"_qs, u"--store"_qs, m_store, u"--ids-from"_qs,
+                       fifo ? fifoPath : source, u"-o"_qs, pdf});
+        QVERIFY(process.waitForStarted());
+        std::function<bool(const QByteArray &)> send;
+        int fd = -1;
+        if (fifo) {
+            // Opening the write end without blocking works once the report has opened the
+            // read end: from then on it is reading.
+            const QByteArray name = QFile::encodeName(fifoPath);
+            for (QDeadlineTimer deadline(20000);
+                 (fd = ::open(name.constData(), O_WRONLY | O_NONBLOCK)) < 0 &&
+                 !deadline.hasExpired();)
+                QTest::qWait(20);
+            QVERIFY2(fd >= 0, "the report did not open the FIFO");
+            QCOMPARE(::fcntl(fd, F_SETFL, 0), 0);
+            send = [fd](const QByteArray &bytes) {
+                return ::write(fd, bytes.constData(), size_t(bytes.size())) == bytes.size();
+            };
+        } else {
+            send = [&process](const QByteArray &bytes) {
+                return process.write(bytes) == bytes.size() && process.waitForBytesWritten();
+            };
+        }
+        // The ids as a slow writer sends them: a line, a pause the reader must wait through,
+        // the rest, the end.
+        bool sent = send("# chosen\nhostile-1\n");
+        QTest::qWait(300);
+        sent = sent && send("replay-2\n\ncsv-4\n");
+        if (fifo)
+            ::close(fd);
+        else
+            process.closeWriteChannel();
+        QVERIFY(process.waitForFinished(120000));
+        const QString err = QString::fromUtf8(process.readAllStandardError());
+        QVERIFY2(process.exitStatus() == QProcess::NormalExit && process.exitCode() == 0,
+                 qPrintable(err));
+        QVERIFY(sent); // the report read to the end
+        QVERIFY2(err.contains(u"Report of 3 interactions"_qs), qPrintable(err));
+        const QString flat = pdfText(pdf).simplified();
+        for (const QString &id : {u"hostile-1"_qs, u"replay-2"_qs, u"csv-4"_qs})
+            QVERIFY2(flat.contains(u"Interaction "_qs + id), qPrintable(id));
+        QVERIFY(flat.contains(u"Selection of 3"_qs));
     }
 
     void reviewsNotesAndIntegrity()

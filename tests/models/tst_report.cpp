@@ -9,12 +9,17 @@
 #include "reportrenderer.h"
 #include "store.h"
 
+#include <QImage>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QSet>
 #include <QTemporaryDir>
 #include <QTest>
 
 #include <sqlite3.h>
+
+#include <map>
+#include <optional>
 
 using namespace llmaudit;
 using nlohmann::json;
@@ -497,6 +502,115 @@ private Q_SLOTS:
         QVERIFY(all.contains(u"Replay replay-2 of orig-2"_qs));
         QVERIFY2(flat.contains(u"Refundswithin3014days."_qs),
                  qPrintable(all.mid(all.indexOf(u"Response diff"_qs) - 10, 300)));
+    }
+
+    // The replay's response diff is highlighted word by word: what the replay dropped inside the
+    // deletion markup (struck through on red), what it added inside the insertion markup (on
+    // green), what both say in neither; the PDF prints both sides with those colours behind.
+    // The fixture's replay turns "Refunds within 30 days. Keep the receipt." into "Refunds
+    // within 14 days. Keep the receipt and the box."
+    void replayDiffIsHighlighted()
+    {
+        const ReportData data = build();
+        const QString html = m_dir.filePath(u"diff.html"_qs);
+        QVERIFY(writeReport(data, ReportFormat::Html, html));
+        const json parsed = check(u"diff"_qs, html);
+        QVERIFY2(parsed.is_object(), "report_check.py diff failed");
+        QCOMPARE(parsed["diffs"].size(), size_t(1));
+        std::map<std::string, QSet<QString>> words; // "del", "ins", "" -> the words in them
+        for (const json &segment : parsed["diffs"][0]) {
+            const QString text = QString::fromStdString(segment[1].get<std::string>());
+            for (const auto &match : QRegularExpression(u"\\w+"_qs).globalMatch(text))
+                words[segment[0].get<std::string>()].insert(match.captured());
+        }
+        QCOMPARE(words["del"], (QSet<QString>{u"30"_qs}));
+        QCOMPARE(words["ins"], (QSet<QString>{u"14"_qs, u"and"_qs, u"the"_qs, u"box"_qs}));
+        QCOMPARE(words[""], (QSet<QString>{u"Refunds"_qs, u"within"_qs, u"days"_qs, u"Keep"_qs,
+                                           u"the"_qs, u"receipt"_qs}));
+        // The markup is styled: struck through on red, and on green.
+        const QString style = QString::fromStdString(parsed["style"].get<std::string>());
+        QVERIFY2(style.contains(QRegularExpression(u"\\.del\\s*\\{[^}]*line-through"_qs)),
+                 qPrintable(style));
+        QVERIFY(style.contains(QRegularExpression(u"\\.del\\s*\\{[^}]*background-color"_qs)));
+        QVERIFY(style.contains(QRegularExpression(u"\\.ins\\s*\\{[^}]*background-color"_qs)));
+
+        // The PDF: both words printed, each on its colour. pdftotext -bbox gives each word's box
+        // in points; pdftoppm draws the page at 144 dpi (two pixels a point).
+        const QString pdf = m_dir.filePath(u"diff.pdf"_qs);
+        QVERIFY(writeReport(data, ReportFormat::Pdf, pdf));
+        const QString boxes = QString::fromUtf8(run(u"pdftotext"_qs, {u"-bbox"_qs, pdf, u"-"_qs}));
+        struct Word
+        {
+            int page;
+            QRectF box;
+            QString text;
+        };
+        std::vector<Word> pdfWords;
+        int page = 0;
+        static const QRegularExpression item(
+            u"<page |<word xMin=\"([\\d.]+)\" yMin=\"([\\d.]+)\" xMax=\"([\\d.]+)\" "
+            u"yMax=\"([\\d.]+)\">([^<]*)</word>"_qs);
+        for (const auto &m : item.globalMatch(boxes)) {
+            if (m.captured(0) == u"<page ")
+                ++page;
+            else
+                pdfWords.push_back(
+                    {page,
+                     QRectF(QPointF(m.captured(1).toDouble(), m.captured(2).toDouble()),
+                            QPointF(m.captured(3).toDouble(), m.captured(4).toDouble())),
+                     m.captured(5)});
+        }
+        size_t at = 0; // the heading "Response diff"
+        while (at + 1 < pdfWords.size() &&
+               !(pdfWords[at].text == u"Response" && pdfWords[at + 1].text == u"diff"))
+            ++at;
+        QVERIFY2(at + 1 < pdfWords.size(), "no Response diff in the PDF");
+        // The first TEXT after the heading, with its box narrowed to TEXT's share of the word
+        // (pdftotext makes one word of "30" and "14" printed side by side), less a point on
+        // either side.
+        auto after = [&](const QString &text) -> std::optional<Word> {
+            for (size_t i = at + 2; i < pdfWords.size(); ++i) {
+                Word w = pdfWords[i];
+                const qsizetype start = w.text.indexOf(text);
+                if (start < 0)
+                    continue;
+                const double share = w.box.width() / double(w.text.size());
+                w.box.setLeft(w.box.left() + share * double(start) + 1);
+                w.box.setWidth(share * double(text.size()) - 2);
+                w.text = text;
+                return w;
+            }
+            return std::nullopt;
+        };
+        const auto removed = after(u"30"_qs), added = after(u"14"_qs), kept = after(u"Refunds"_qs);
+        QVERIFY(removed && added && kept);
+        QVERIFY(removed->page == added->page && added->page == kept->page);
+        const QString png = m_dir.filePath(u"diff-page"_qs);
+        run(u"pdftoppm"_qs,
+            {u"-f"_qs, QString::number(added->page), u"-l"_qs, QString::number(added->page),
+             u"-r"_qs, u"144"_qs, u"-singlefile"_qs, u"-png"_qs, pdf, png});
+        const QImage image(png + u".png"_qs);
+        QVERIFY(!image.isNull());
+        // How many pixels of the word's box have this colour (give or take antialiasing).
+        auto pixels = [&](const Word &word, QColor colour) {
+            const QRect box(QPoint(int(word.box.left() * 2), int(word.box.top() * 2)),
+                            QPoint(int(word.box.right() * 2), int(word.box.bottom() * 2)));
+            int count = 0;
+            for (int y = box.top(); y <= box.bottom(); ++y)
+                for (int x = box.left(); x <= box.right(); ++x) {
+                    const QColor c = image.pixelColor(x, y);
+                    count += qAbs(c.red() - colour.red()) + qAbs(c.green() - colour.green()) +
+                                 qAbs(c.blue() - colour.blue()) <
+                             24;
+                }
+            return count;
+        };
+        const QColor red(0xff, 0xcd, 0xd2), green(0xc8, 0xe6, 0xc9);
+        QVERIFY2(pixels(*removed, red) > 20, "the removed word is not on red");
+        QCOMPARE(pixels(*removed, green), 0);
+        QVERIFY2(pixels(*added, green) > 20, "the added word is not on green");
+        QCOMPARE(pixels(*added, red), 0);
+        QCOMPARE(pixels(*kept, red) + pixels(*kept, green), 0);
     }
 
     void chartsAreDrawn()

@@ -2,16 +2,21 @@
 //   render_screenshots OUTDIR
 // Run it under Xvfb (tests/views/screenshots.sh) to see a real X11 window.
 
+#include "activitydialog.h"
 #include "filterbar.h"
 #include "interactiontablemodel.h"
 #include "mainwindow.h"
 #include "privacydialog.h"
+#include "reviewactions.h"
 
 #include <QApplication>
+#include <QComboBox>
+#include <QDateTimeEdit>
 #include <QDir>
 #include <QDockWidget>
 #include <QElapsedTimer>
 #include <QTableView>
+#include <QTableWidget>
 #include <QTemporaryDir>
 
 #include <cstdio>
@@ -103,5 +108,24 @@ int main(int argc, char **argv)
     if (!privacy.grab().save(privacyPath))
         return 1;
     std::printf("%s\n", qPrintable(privacyPath));
+    // Not for the README either: the activity log with its custom range shown.
+    window.review()->showActivityLog();
+    ActivityDialog *activity = window.review()->activityDialog();
+    if (!activity)
+        return 1;
+    activity->timeChoice()->setCurrentIndex(activity->customRangeIndex());
+    waitFor([&] { return activity->table()->rowCount() > 0; });
+    waitFor([] { return false; }, 500);
+    const QString activityPath = outDir + u"/activity-log.png"_qs;
+    if (!activity->grab().save(activityPath))
+        return 1;
+    std::printf("%s\n", qPrintable(activityPath));
+    // And with From after To.
+    activity->fromEdit()->setDateTime(activity->toEdit()->dateTime().addDays(1));
+    waitFor([] { return false; }, 300);
+    const QString emptyRangePath = outDir + u"/activity-log-empty-range.png"_qs;
+    if (!activity->grab().save(emptyRangePath))
+        return 1;
+    std::printf("%s\n", qPrintable(emptyRangePath));
     return 0;
 }

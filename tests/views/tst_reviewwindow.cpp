@@ -1,7 +1,7 @@
 // Review in the window on a real store: a status and a flag set on a selection of rows show in
 // the table and the detail pane, a note shows in the detail pane, the activity log lists the
-// changes and exports them, Verify Integrity reports the chain heads, and a legal hold is put on
-// and released.
+// changes and exports them, filtered by a recent span or a from/to range, Verify Integrity
+// reports the chain heads, and a legal hold is put on and released.
 
 #include "activitydialog.h"
 #include "detailpane.h"
@@ -9,22 +9,28 @@
 #include "mainwindow.h"
 #include "redactionpolicy.h"
 #include "reviewactions.h"
+#include "reviewservice.h"
 #include "store.h"
 
 #include <QAction>
 #include <QApplication>
 #include <QComboBox>
+#include <QDateTimeEdit>
 #include <QFile>
 #include <QItemSelectionModel>
+#include <QLabel>
 #include <QMenu>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QScopeGuard>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QTableView>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <ctime>
 
 using namespace llmaudit;
 
@@ -196,6 +202,148 @@ private Q_SLOTS:
         QCOMPARE(entries->at(entries->size() - 2).what, "legal hold: case 2026-17");
         QCOMPARE(entries->back().what, "legal hold released");
         QCOMPARE(entries->back().actor, "Rita Reviewer");
+    }
+
+    // The activity log's time filter. The presets keep what is newer than their span; a custom
+    // range keeps exactly what lies inside it, read in local time (here UTC+05:30) to the minute
+    // with both ends included, in the list and in the export alike; From after To shows nothing
+    // and exports nothing.
+    void activityLogTimeFilter()
+    {
+        const QByteArray oldTz = qgetenv("TZ");
+        const bool hadTz = qEnvironmentVariableIsSet("TZ");
+        qputenv("TZ", "IST-5:30"); // POSIX form: no tz database needed, no daylight saving
+        tzset();
+        const auto restoreTz = qScopeGuard([&] {
+            if (hadTz)
+                qputenv("TZ", oldTz);
+            else
+                qunsetenv("TZ");
+            tzset();
+        });
+        auto local = [](int y, int mo, int d, int h, int mi, int s = 0, int ms = 0) {
+            return QDateTime(QDate(y, mo, d), QTime(h, mi, s, ms), Qt::LocalTime)
+                .toMSecsSinceEpoch();
+        };
+        const qint64 now = QDateTime::currentMSecsSinceEpoch();
+        const qint64 day = 86'400'000;
+        const std::pair<qint64, const char *> logged[] = {
+            {now - 40 * day, "forty days ago"},
+            {now - 10 * day, "ten days ago"},
+            {now - 3 * day, "three days ago"},
+            {now - 2 * 3'600'000, "two hours ago"},
+            {local(2024, 3, 10, 11, 59, 59, 999), "just before the range"},
+            {local(2024, 3, 10, 12, 0), "in its first minute"},
+            {local(2024, 3, 11, 9, 30), "inside the range"},
+            {local(2024, 3, 12, 18, 0, 59, 999), "in its last minute"},
+            {local(2024, 3, 12, 18, 1), "just after the range"}};
+        const QString storePath = m_dir.filePath(u"activity-times.sqlite"_qs);
+        {
+            auto store = Store::open(storePath);
+            QVERIFY(store);
+            for (const auto &[timeMs, what] : logged) {
+                ActivityEntry entry;
+                entry.timeMs = timeMs;
+                entry.actor = "Tim Keeper";
+                entry.kind = ActivityKind::Review;
+                entry.what = what;
+                QVERIFY((*store)->logActivity(entry));
+            }
+        }
+        ReviewService service(storePath);
+        ActivityDialog dialog(&service);
+        dialog.show();
+        auto shown = [&] {
+            QStringList whats;
+            for (int row = 0; row < dialog.table()->rowCount(); ++row)
+                whats << dialog.table()->item(row, 3)->text(); // newest first
+            return whats;
+        };
+        auto exportedWhats = [&](const QString &name) {
+            QSignalSpy exported(&dialog, &ActivityDialog::exported);
+            const QString csv = m_dir.filePath(name);
+            dialog.exportTo(csv);
+            if (!exported.wait(10000) || !exported.first().at(1).toString().isEmpty())
+                return QStringList{u"export failed"_qs};
+            QFile file(csv);
+            if (!file.open(QIODevice::ReadOnly))
+                return QStringList{u"no file"_qs};
+            QStringList whats;
+            const QList<QByteArray> lines = file.readAll().trimmed().split('\n');
+            for (const QByteArray &line : lines.mid(1)) // after the header
+                whats << QString::fromUtf8(line.split(',').value(4));
+            return whats;
+        };
+        QTRY_COMPARE_WITH_TIMEOUT(dialog.table()->rowCount(), 9, 10000);
+        QVERIFY(!dialog.fromEdit()->isVisible());
+        // Only reviews from here on: each export below adds an entry of its own.
+        QComboBox *kind = dialog.kindChoice();
+        kind->setCurrentIndex(kind->findText(u"review"_qs));
+
+        // The presets.
+        QComboBox *time = dialog.timeChoice();
+        const std::pair<const char16_t *, QStringList> presets[] = {
+            {u"Last 30 days", {u"two hours ago"_qs, u"three days ago"_qs, u"ten days ago"_qs}},
+            {u"Last 7 days", {u"two hours ago"_qs, u"three days ago"_qs}},
+            {u"Last 24 hours", {u"two hours ago"_qs}}};
+        for (const auto &[preset, expected] : presets) {
+            const int index = time->findText(QString::fromUtf16(preset));
+            QVERIFY(index >= 0);
+            time->setCurrentIndex(index);
+            QTRY_COMPARE_WITH_TIMEOUT(shown(), expected, 10000);
+        }
+        QCOMPARE(exportedWhats(u"last-24-hours.csv"_qs), QStringList{u"two hours ago"_qs});
+
+        // Custom range, starting from the preset chosen last, in local time.
+        time->setCurrentIndex(time->findText(u"Last 7 days"_qs));
+        QTRY_COMPARE_WITH_TIMEOUT(dialog.table()->rowCount(), 2, 10000);
+        QVERIFY(dialog.customRangeIndex() >= 0);
+        QCOMPARE(time->itemText(dialog.customRangeIndex()), u"Custom range…"_qs);
+        time->setCurrentIndex(dialog.customRangeIndex());
+        QVERIFY(dialog.fromEdit()->isVisible() && dialog.toEdit()->isVisible());
+        QVERIFY(dialog.fromEdit()->calendarPopup());
+        QVERIFY(qAbs(dialog.fromEdit()->dateTime().msecsTo(dialog.toEdit()->dateTime()) -
+                     7 * day) <= 60'000);
+        QTRY_COMPARE_WITH_TIMEOUT(shown(), (QStringList{u"two hours ago"_qs, u"three days ago"_qs}),
+                                  10000);
+
+        dialog.fromEdit()->setDateTime(QDateTime(QDate(2024, 3, 10), QTime(12, 0)));
+        dialog.toEdit()->setDateTime(QDateTime(QDate(2024, 3, 12), QTime(18, 0)));
+        const QStringList inside{u"in its last minute"_qs, u"inside the range"_qs,
+                                 u"in its first minute"_qs};
+        QTRY_COMPARE_WITH_TIMEOUT(shown(), inside, 10000);
+        // The list's times stay in UTC, as its header says.
+        QCOMPARE(dialog.table()->item(2, 0)->text(), u"2024-03-10 06:30:00"_qs);
+        // The export has the same entries, oldest first as a file is read.
+        QCOMPARE(exportedWhats(u"custom-range.csv"_qs),
+                 (QStringList{inside.rbegin(), inside.rend()}));
+        // With a kind as well.
+        kind->setCurrentIndex(kind->findText(u"import"_qs));
+        QTRY_COMPARE_WITH_TIMEOUT(dialog.table()->rowCount(), 0, 10000);
+        kind->setCurrentIndex(kind->findText(u"review"_qs));
+        QTRY_COMPARE_WITH_TIMEOUT(shown(), inside, 10000);
+
+        // One minute: From and To the same minute.
+        dialog.fromEdit()->setDateTime(QDateTime(QDate(2024, 3, 12), QTime(18, 0)));
+        QTRY_COMPARE_WITH_TIMEOUT(shown(), QStringList{u"in its last minute"_qs}, 10000);
+
+        // From after To: nothing shown, nothing exported, and the dialog says why.
+        dialog.fromEdit()->setDateTime(QDateTime(QDate(2024, 3, 12), QTime(18, 1)));
+        QTRY_COMPARE_WITH_TIMEOUT(dialog.table()->rowCount(), 0, 10000);
+        QVERIFY(!dialog.exportButton()->isEnabled());
+        QVERIFY2(dialog.statusLabel()->text().contains(u"From is after To"_qs),
+                 qPrintable(dialog.statusLabel()->text()));
+        QSignalSpy refused(&dialog, &ActivityDialog::exported);
+        dialog.exportTo(m_dir.filePath(u"empty-range.csv"_qs));
+        QCOMPARE(refused.size(), 1);
+        QVERIFY(!refused.first().at(1).toString().isEmpty());
+        QVERIFY(!QFile::exists(m_dir.filePath(u"empty-range.csv"_qs)));
+
+        // Back to a preset: the fields go away and the preset applies again.
+        time->setCurrentIndex(0);
+        QTRY_COMPARE_WITH_TIMEOUT(dialog.table()->rowCount(), 9, 10000);
+        QVERIFY(!dialog.fromEdit()->isVisible());
+        QVERIFY(dialog.exportButton()->isEnabled());
     }
 
     // Tools > Purge Expired Interactions applies the store's retention policy as `llmaudit
