@@ -18,8 +18,8 @@ PACKAGES=(
     cmake g++ ninja-build ccache pkg-config git
     # libraries
     qt6-base-dev libqt6sql6-sqlite libqt6svg6 libxkbcommon-dev qt6-charts-dev libqt6opengl6-dev
-    nlohmann-json3-dev libbson-dev libvalijson-dev libsqlite3-dev libssl-dev libzstd-dev libdtl-dev
-    libmicrohttpd-dev
+    nlohmann-json3-dev libsimdjson-dev libbson-dev libvalijson-dev libsqlite3-dev libssl-dev
+    libzstd-dev libdtl-dev libmicrohttpd-dev
     # tests: independent validators, packaging checks, screenshots
     python3 python3-jsonschema python3-ciso8601 python3-bson sqlite3 curl wrk
     desktop-file-utils appstream shared-mime-info dpkg-dev file xvfb xauth

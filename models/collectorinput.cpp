@@ -1,5 +1,6 @@
 #include "collectorinput.h"
 
+#include "jsonparse.h"
 #include "logcodec.h"
 #include "logschema.h"
 
@@ -75,7 +76,7 @@ Result<CollectorBatch> parseInteractions(std::string_view body, BodyFormat forma
     }
     json document;
     try {
-        document = json::parse(body);
+        document = parseJson(body);
     } catch (const json::exception &error) {
         return fail(QString::fromStdString(parseErrorText(error)), QStringLiteral("body"));
     }

@@ -1,6 +1,7 @@
 #include "logcodec.h"
 
 #include "extjson.h"
+#include "jsonparse.h"
 
 #include <openssl/evp.h>
 
@@ -140,7 +141,7 @@ std::expected<DecodedRecord, std::vector<ValidationError>> decodeRecord(std::str
 {
     json document;
     try {
-        document = json::parse(text);
+        document = parseJson(text);
     } catch (const json::parse_error &error) {
         return std::unexpected(std::vector<ValidationError>{{"", describeParseError(error)}});
     }

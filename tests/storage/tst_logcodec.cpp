@@ -1,12 +1,17 @@
 // The codec and the validator: what is accepted, what is refused and how the refusal reads.
 
 #include "extjson.h"
+#include "jsonparse.h"
 #include "logcodec.h"
 #include "logschema.h"
 
 #include <QProcess>
 #include <QTest>
 
+#include <cmath>
+#include <cstring>
+#include <optional>
+#include <random>
 #include <set>
 
 using namespace llmaudit;
@@ -28,6 +33,74 @@ QString firstError(const json &record)
 {
     auto errors = LogSchema::v1().validate(record);
     return errors.empty() ? QString() : QString::fromStdString(errors.front().toString());
+}
+
+// The bytes of a string literal, NULs included.
+template<size_t N>
+QByteArray bytes(const char (&text)[N])
+{
+    return QByteArray(text, N - 1);
+}
+
+// What a parser made of a text: the value, or the exception's id and message.
+struct ParseOutcome
+{
+    std::optional<json> value;
+    int errorId = 0;
+    std::string error;
+};
+
+template<typename Parse>
+ParseOutcome outcomeOf(Parse parse, std::string_view text)
+{
+    ParseOutcome outcome;
+    try {
+        outcome.value = parse(text);
+    } catch (const json::exception &error) {
+        outcome.errorId = error.id;
+        outcome.error = error.what();
+    }
+    return outcome;
+}
+
+// Signed, unsigned and floating-point numbers compare equal across types: look at each one.
+bool sameTypes(const json &a, const json &b)
+{
+    if (a.type() != b.type() || a.size() != b.size())
+        return false;
+    if (a.is_array()) {
+        for (size_t i = 0; i < a.size(); ++i)
+            if (!sameTypes(a[i], b[i]))
+                return false;
+    } else if (a.is_object()) {
+        for (auto i = a.begin(), j = b.begin(); i != a.end(); ++i, ++j)
+            if (i.key() != j.key() || !sameTypes(*i, *j))
+                return false;
+    }
+    return true;
+}
+
+// Empty when parseJson(text) did what nlohmann::json::parse(text) does, else how it differed.
+std::string differenceFromNlohmann(std::string_view text)
+{
+    const ParseOutcome fast = outcomeOf([](std::string_view t) { return parseJson(t); }, text);
+    const ParseOutcome reference =
+        outcomeOf([](std::string_view t) { return json::parse(t); }, text);
+    if (fast.value.has_value() != reference.value.has_value())
+        return fast.value ? "parseJson accepts, nlohmann says " + reference.error
+                          : "nlohmann accepts, parseJson says " + fast.error;
+    if (!fast.value)
+        return fast.errorId == reference.errorId && fast.error == reference.error
+                   ? std::string()
+                   : "parseJson says " + fast.error + ", nlohmann " + reference.error;
+    const std::string fastText = fast.value->dump();
+    const std::string referenceText = reference.value->dump();
+    if (*fast.value != *reference.value || fastText != referenceText)
+        return "parseJson gives " + fastText.substr(0, 200) + ", nlohmann " +
+               referenceText.substr(0, 200);
+    if (!sameTypes(*fast.value, *reference.value))
+        return "same value, other number types: " + fastText.substr(0, 200);
+    return {};
 }
 
 } // namespace
@@ -279,6 +352,199 @@ private Q_SLOTS:
         QCOMPARE(decoded->interaction.latencyMs.value_or(-1), 1200);
         QCOMPARE(decoded->interaction.completionTokens.value_or(-1), 5);
         QVERIFY(!looksLikeExtendedJson(minimal()));
+    }
+
+    // parseJson (simdjson in front of nlohmann) gives what nlohmann::json::parse gives: the same
+    // value with the same number types, or the same exception with the same message.
+    void parseJsonAgreesWithNlohmann_data()
+    {
+        QTest::addColumn<QByteArray>("text");
+        QTest::newRow("record") << QByteArray::fromStdString(minimal().dump());
+        QTest::newRow("record, pretty") << QByteArray::fromStdString(minimal().dump(2));
+        QTest::newRow("nested") << bytes(R"({"a":[1,[2,[3,{"b":null}]],{}],"c":{"d":{"e":true}}})");
+        QTest::newRow("empty containers") << bytes("[[],{},[{}]]");
+        QTest::newRow("true") << bytes("true");
+        QTest::newRow("null") << bytes(" null ");
+        QTest::newRow("string") << bytes(R"("text")");
+
+        QTest::newRow("0") << bytes("0");
+        QTest::newRow("-0") << bytes("-0");
+        QTest::newRow("-0 in an array") << bytes("[0, -0,0]");
+        QTest::newRow("-0 member") << bytes(R"({"a":-0})");
+        QTest::newRow("-0 before a newline") << bytes("[1,\n-0\n]");
+        QTest::newRow("-0.0") << bytes("-0.0");
+        QTest::newRow("-0e5") << bytes("[-0e5]");
+        QTest::newRow("0 beside ids with -0") << bytes(R"({"id":"4ef8-0a3f","n":0,"t":"x -0"})");
+        QTest::newRow("1") << bytes("1");
+        QTest::newRow("-1") << bytes("-1");
+        QTest::newRow("1e400") << bytes("1e400");
+        QTest::newRow("-1e400 in a record") << bytes(R"({"a":[-1e400]})");
+        QTest::newRow("1e-400") << bytes("1e-400");
+        QTest::newRow("-1e-400") << bytes("-1e-400");
+        QTest::newRow("uint64 max") << bytes("18446744073709551615");
+        QTest::newRow("uint64 max + 1") << bytes("18446744073709551616");
+        QTest::newRow("int64 max + 1") << bytes("9223372036854775808");
+        QTest::newRow("int64 min") << bytes("-9223372036854775808");
+        QTest::newRow("int64 min - 1") << bytes("-9223372036854775809");
+        QTest::newRow("30 digits") << bytes("[123456789012345678901234567890]");
+        QTest::newRow("1.5e-320") << bytes("1.5e-320");
+        QTest::newRow("4.9e-324") << bytes("4.9e-324");
+        QTest::newRow("half the smallest double") << bytes("2.4703282292062327e-324");
+        QTest::newRow("just above half") << bytes("2.4703282292062328e-324");
+        QTest::newRow("largest double") << bytes("1.7976931348623157e308");
+        QTest::newRow("just above the largest") << bytes("1.7976931348623159e308");
+        QTest::newRow("long mantissa") << bytes("0.1234567890123456789012345");
+        QTest::newRow("many digits, small exponent") << bytes("100000000000000000000000000000e-10");
+        QTest::newRow("exponents") << bytes("[1E2,1e+2,-1.0e-2,12.0]");
+        QTest::newRow("01") << bytes("01");
+        QTest::newRow("1.") << bytes("1.");
+        QTest::newRow("-") << bytes("-");
+        QTest::newRow("+1") << bytes("+1");
+        QTest::newRow(".5") << bytes(".5");
+
+        QTest::newRow("duplicate key") << bytes(R"({"a":1,"a":2})");
+        QTest::newRow("duplicate key, other types") << bytes(R"({"a":{"x":1},"b":0,"a":[2]})");
+        QTest::newRow("duplicate key, nested") << bytes(R"({"o":{"k":1,"k":"two"},"k":3})");
+
+        // Not raw strings: moc 6.4 loses track of the class in one with unbalanced quotes.
+        QTest::newRow("escapes") << bytes(
+            "[\"\\\"\\\\\\/\\b\\f\\n\\r\\t\", \"\\u00e9\\u4E2D\\u0000\"]");
+        QTest::newRow("surrogate pair") << bytes(R"("\ud83d\ude00")");
+        QTest::newRow("surrogate pair, upper case") << bytes(R"("\uD83D\uDE00")");
+        QTest::newRow("lone low surrogate") << bytes(R"("\udc00")");
+        QTest::newRow("lone high surrogate") << bytes(R"("\ud800")");
+        QTest::newRow("high surrogate, then text") << bytes(R"("\ud800x")");
+        QTest::newRow("high surrogate, then A") << bytes(R"("\ud800\u0041")");
+        QTest::newRow("high surrogate, then U+E000") << bytes(R"("\ud800\ue000")");
+        QTest::newRow("pair reversed") << bytes(R"("\ude00\ud83d")");
+        QTest::newRow("unknown escape") << bytes(R"("\x")");
+        QTest::newRow("bad hex") << bytes(R"("\u12g4")");
+
+        QTest::newRow("UTF-8") << bytes("\"\xc3\xa9\xe4\xb8\xad\xf0\x9f\x98\x80\"");
+        QTest::newRow("invalid byte") << bytes("{\"a\": \"\xff\"}");
+        QTest::newRow("truncated sequence") << bytes("\"\xc3\"");
+        QTest::newRow("overlong NUL") << bytes("\"\xc0\x80\"");
+        QTest::newRow("encoded surrogate") << bytes("\"\xed\xa0\x80\"");
+        QTest::newRow("above U+10FFFF") << bytes("\"\xf4\x90\x80\x80\"");
+        QTest::newRow("invalid byte outside strings") << bytes("[1]\xff");
+        QTest::newRow("DEL") << bytes("\"\x7f\"");
+        QTest::newRow("control character") << bytes("\"a\x01z\"");
+        QTest::newRow("tab in a string") << bytes("\"a\tz\"");
+        QTest::newRow("newline in a string") << bytes("\"a\nz\"");
+        QTest::newRow("NUL in a string") << bytes("\"a\0z\"");
+        QTest::newRow("NUL after the value") << bytes("{}\0garbage");
+        QTest::newRow("NUL after a number") << bytes("1\0");
+
+        QTest::newRow("BOM") << bytes("\xef\xbb\xbf{\"a\":1}");
+        QTest::newRow("BOM only") << bytes("\xef\xbb\xbf");
+        QTest::newRow("BOM after a space") << bytes(" \xef\xbb\xbf{}");
+        QTest::newRow("half a BOM") << bytes("\xef\xbb{}");
+        QTest::newRow("trailing word") << bytes("{} x");
+        QTest::newRow("two values") << bytes("{} {}");
+        QTest::newRow("two numbers") << bytes("1 2");
+        QTest::newRow("extra bracket") << bytes("[1]]");
+        QTest::newRow("truex") << bytes("truex");
+        QTest::newRow("empty") << bytes("");
+        QTest::newRow("whitespace") << bytes(" \t\r\n");
+        QTest::newRow("form feed") << bytes("\f1");
+        QTest::newRow("trailing comma") << bytes("[1,]");
+        QTest::newRow("trailing comma in object") << bytes(R"({"a":1,})");
+        QTest::newRow("missing colon") << bytes(R"({"a" 1})");
+        QTest::newRow("nul") << bytes("nul");
+        QTest::newRow("truncated record") << bytes("{\"interaction_id\": \"i-1\", \"timest");
+        QTest::newRow("1024 arrays") << QByteArray(1024, '[') + QByteArray(1024, ']');
+        QTest::newRow("1025 arrays") << QByteArray(1025, '[') + QByteArray(1025, ']');
+        QTest::newRow("2000 arrays") << QByteArray(2000, '[') + QByteArray(2000, ']');
+        QTest::newRow("2000 objects")
+            << QByteArray("{\"a\":").repeated(2000) + "-0" + QByteArray(2000, '}');
+        QTest::newRow("2000 arrays, unclosed") << QByteArray(2000, '[');
+        QTest::newRow("5 MiB, past the fast path")
+            << "[\"" + QByteArray(5 << 20, 'x') + "\", -0, {\"a\":1,\"a\":2}]";
+    }
+
+    void parseJsonAgreesWithNlohmann()
+    {
+        QFETCH(QByteArray, text);
+        const std::string difference =
+            differenceFromNlohmann(std::string_view(text.constData(), size_t(text.size())));
+        QVERIFY2(difference.empty(), difference.c_str());
+    }
+
+    // The bundled sample logs and the validation corpus, line by line.
+    void parseJsonAgreesOnRealRecords()
+    {
+        const QString source = QStringLiteral(LLMAUDIT_SOURCE_DIR);
+        int lines = 0;
+        for (const char *path : {"/resources/samples/sample-interactions.jsonl",
+                                 "/tests/data/validation/cases.jsonl"}) {
+            QFile file(source + QLatin1String(path));
+            QVERIFY2(file.open(QIODevice::ReadOnly), path);
+            while (!file.atEnd()) {
+                const QByteArray line = file.readLine();
+                const std::string difference =
+                    differenceFromNlohmann(std::string_view(line.constData(), size_t(line.size())));
+                QVERIFY2(difference.empty(), (std::string(path) + ": " + difference).c_str());
+                ++lines;
+            }
+        }
+        QVERIFY(lines > 500);
+    }
+
+    // Every \uXXXX escape alone, and after the first and the last high surrogate: simdjson and
+    // nlohmann check surrogate pairs separately.
+    void parseJsonAgreesOnEveryEscape()
+    {
+        char text[32];
+        for (unsigned unit = 0; unit < 0x10000; ++unit) {
+            std::snprintf(text, sizeof text, "\"\\u%04x\"", unit);
+            std::string difference = differenceFromNlohmann(text);
+            QVERIFY2(difference.empty(), (text + (": " + difference)).c_str());
+            for (unsigned high : {0xd800u, 0xdbffu}) {
+                std::snprintf(text, sizeof text, "[\"\\u%04X\\u%04x\"]", high, unit);
+                difference = differenceFromNlohmann(text);
+                QVERIFY2(difference.empty(), (text + (": " + difference)).c_str());
+            }
+        }
+    }
+
+    // Generated numbers: integers up to 25 digits, fractions, exponents down to the subnormals
+    // and past the largest double, and doubles printed from random bit patterns.
+    void parseJsonAgreesOnNumbers()
+    {
+        std::mt19937_64 random(20260105);
+        auto digits = [&](int count) {
+            std::string out;
+            for (int i = 0; i < count; ++i)
+                out += char('0' + random() % 10);
+            return out;
+        };
+        for (int i = 0; i < 100000; ++i) {
+            std::string text = random() % 2 ? "-" : "";
+            text += digits(1 + int(random() % (i % 3 == 0 ? 25 : 18)));
+            if (random() % 2)
+                text += "." + digits(1 + int(random() % 20));
+            if (random() % 2) {
+                text += random() % 2 ? "e" : "E";
+                if (random() % 2)
+                    text += random() % 2 ? "+" : "-";
+                text += std::to_string(random() % (random() % 4 == 0 ? 700 : 40));
+            }
+            if (i % 2)
+                text = "[" + text + "]";
+            const std::string difference = differenceFromNlohmann(text);
+            QVERIFY2(difference.empty(), (text + ": " + difference).c_str());
+        }
+        char text[64];
+        for (int i = 0; i < 100000; ++i) {
+            const uint64_t bits = random();
+            double value;
+            std::memcpy(&value, &bits, sizeof value);
+            if (!std::isfinite(value))
+                continue;
+            std::snprintf(text, sizeof text, "%.*e", int(random() % 18), value);
+            const std::string difference = differenceFromNlohmann(text);
+            QVERIFY2(difference.empty(), (text + (": " + difference)).c_str());
+        }
     }
 
     // The validator agrees with an independent implementation (Debian's python3-jsonschema) on
