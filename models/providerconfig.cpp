@@ -265,6 +265,11 @@ Result<std::vector<ProviderConfig>> parseProviders(std::string_view text, const 
         if (const qsizetype colon = reason.indexOf(u": "_s); colon >= 0)
             reason = reason.mid(colon + 2);
         return fail(u"not valid JSON: "_s + reason, where + u':' + position(text, e.byte));
+    } catch (const json::exception &e) { // out_of_range: a number such as 1e400
+        QString reason = QString::fromUtf8(e.what());
+        if (const qsizetype end = reason.indexOf(u"] "_s); end >= 0)
+            reason = reason.mid(end + 2);
+        return fail(u"not valid JSON: "_s + reason, where);
     }
     if (!document.is_object())
         return fail(u"expected an object with a \"providers\" array, got "_s + typeName(document),

@@ -37,7 +37,7 @@ std::optional<int64_t> integerAt(const json &object, const char *key)
     return std::nullopt;
 }
 
-std::string describeParseError(const json::parse_error &error)
+std::string describeParseError(const json::exception &error)
 {
     // nlohmann's text is "[json.exception.parse_error.101] parse error at line 1, column 5:
     // syntax error while parsing value - invalid literal; last read: 'tru'". The part after
@@ -142,7 +142,7 @@ std::expected<DecodedRecord, std::vector<ValidationError>> decodeRecord(std::str
     json document;
     try {
         document = parseJson(text);
-    } catch (const json::parse_error &error) {
+    } catch (const json::exception &error) { // parse_error; out_of_range for a number like 1e400
         return std::unexpected(std::vector<ValidationError>{{"", describeParseError(error)}});
     }
     if (dialect == Dialect::ExtendedJson) {

@@ -999,6 +999,9 @@ void TestProviders::settingsErrors_data()
     QTest::newRow("timeout not an integer")
         << file(entry + u", \"timeout_ms\": \"30s\"}"_s) << u"p.json /providers/0/timeout_ms"_s
         << u"expected an integer, got string"_s;
+    QTest::newRow("number beyond double") // nlohmann throws out_of_range, not parse_error
+        << file(entry + u", \"max_retries\": 1e400}"_s) << u"p.json"_s
+        << u"not valid JSON: number overflow parsing '1e400'"_s;
     QTest::newRow("retries out of range")
         << file(entry + u", \"max_retries\": 99}"_s) << u"p.json /providers/0/max_retries"_s
         << u"expected 0..20, got 99"_s;

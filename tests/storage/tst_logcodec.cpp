@@ -268,6 +268,10 @@ private Q_SLOTS:
             << u"/: not valid JSON: parse error at line 1, column 5015: syntax error while "
                u"parsing value - invalid string: missing closing quote; last read: '…"_qs +
                    QString(33, u'x') + u"<U+202E> end'"_qs;
+        // nlohmann throws out_of_range rather than parse_error for this one.
+        QTest::newRow("number beyond double")
+            << "{\"interaction_id\": \"i-1\", \"n\": 1e400}"
+            << "/: not valid JSON: number overflow parsing '1e400'";
         QTest::newRow("bad utf-8") << QString::fromLatin1("{\"a\": \"\xff\"}")
                                    << "/: not valid JSON: parse error at line 1, column 8";
     }
