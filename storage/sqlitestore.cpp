@@ -1,6 +1,7 @@
 #include "sqlitestore.h"
 
 #include "integritychain.h"
+#include "jsonparse.h"
 #include "redactionpolicy.h"
 #include "sqlitefilter.h"
 
@@ -2100,7 +2101,13 @@ constexpr std::string_view ExtractedColumns =
 // for one not kept (rows written before format 3 read theirs from the document).
 std::optional<std::string> alteredColumn(sqlite3_stmt *row, int first, const std::string &document)
 {
-    const Interaction r = interactionFromDocument(nlohmann::json::parse(document, nullptr, false));
+    nlohmann::json parsed;
+    try {
+        parsed = parseJson(document);
+    } catch (const nlohmann::json::exception &) {
+        return "its document is not JSON any more";
+    }
+    const Interaction r = interactionFromDocument(std::move(parsed));
     auto shown = [](sqlite3_stmt *s, int column) {
         return sqlite3_column_type(s, column) == SQLITE_NULL
                    ? std::string("NULL")
