@@ -82,8 +82,9 @@ int runVerify(const QStringList &args, const QString &description)
                   {{"length", report->activity.length}, {"head", report->activity.link}}}});
         printJson(result);
     } else if (p) {
-        out(u"BROKEN  %1 chain, link %2%3: %4\n  %5\n"_s.arg(QString::fromUtf8(toString(p->chain)))
-                .arg(p->position)
+        // Position 0: a problem with no link of its own (review state the log never had).
+        out(u"BROKEN  %1 chain%2%3: %4\n  %5\n"_s.arg(QString::fromUtf8(toString(p->chain)))
+                .arg(p->position ? u", link %1"_s.arg(p->position) : QString())
                 .arg(p->interactionId.empty() ? QString()
                                               : u" (interaction %1)"_s.arg(QString::fromStdString(
                                                     visible(p->interactionId))))

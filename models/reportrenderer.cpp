@@ -821,7 +821,8 @@ private:
             const ChainProblem &p = *d.integrity->problem;
             row(tr("Chain"),
                 esc(p.chain == ChainName::Records ? tr("records") : tr("activity log")));
-            row(tr("First broken link"), esc(num(p.position)));
+            if (p.position > 0) // 0: no link of its own (review state the log never had)
+                row(tr("First broken link"), esc(num(p.position)));
             if (!p.interactionId.empty())
                 row(tr("Interaction"),
                     QStringLiteral("<span class=\"mono\">%1</span>").arg(esc(p.interactionId)));

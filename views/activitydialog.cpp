@@ -146,9 +146,19 @@ ActivityDialog::ActivityDialog(ReviewService *service, QWidget *parent)
     connect(m_kind, &QComboBox::currentIndexChanged, this, &ActivityDialog::refresh);
     connect(m_service, &ReviewService::activityLoaded, this,
             [this](quint64 generation, std::vector<ActivityEntry> entries) {
-                if (generation == m_generation)
-                    showEntries(std::move(entries));
+                if (generation != m_generation)
+                    return;
+                m_loading = false;
+                showEntries(std::move(entries));
             });
+    // The service reports a failed load like any other failure of its worker.
+    connect(m_service, &ReviewService::failed, this, [this](const QString &message) {
+        if (!m_loading)
+            return;
+        m_loading = false;
+        showEntries({});
+        m_status->setText(tr("Cannot read the activity log: %1").arg(message));
+    });
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(filters);
     layout->addWidget(m_table);
@@ -203,6 +213,7 @@ void ActivityDialog::refresh()
             // Nothing can be in it: no entries rather than the last range's, so that the list
             // and an export never disagree with the fields.
             ++m_generation;
+            m_loading = false;
             showEntries({});
             m_status->setText(tr("From is after To: no entry can be in this range."));
             return;
@@ -218,6 +229,7 @@ void ActivityDialog::refresh()
     if (const int kind = m_kind->currentData().toInt(); kind >= 0)
         query.kinds = {static_cast<ActivityKind>(kind)};
     m_status->setText(tr("Loading…"));
+    m_loading = true;
     Q_EMIT m_service->loadActivity(++m_generation, query);
 }
 

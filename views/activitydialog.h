@@ -57,6 +57,7 @@ private:
 
     ReviewService *m_service;
     quint64 m_generation = 0;
+    bool m_loading = false; // a load is on its way: a failure meanwhile is the load's
     QComboBox *m_time = nullptr;
     qint64 m_lastSpan = 0; // the last preset span chosen, which a custom range starts from
     QWidget *m_range = nullptr;

@@ -169,13 +169,18 @@ void ReviewActions::setStore(const QString &path, InteractionTableModel *model)
         box->setWindowTitle(tr("Verify Integrity"));
         if (const auto &p = report.problem) {
             box->setIcon(QMessageBox::Warning);
-            box->setText(tr("The store does not verify: link %1 of the %2 chain is %3.")
-                             .arg(p->position)
-                             .arg(QString::fromUtf8(toString(p->chain)),
-                                  QString::fromUtf8(toString(p->kind))));
+            const QString chain = QString::fromUtf8(toString(p->chain));
+            const QString kind = QString::fromUtf8(toString(p->kind));
+            // Position 0: a problem with no link of its own (review state the log never had).
+            box->setText(
+                p->position > 0
+                    ? tr("The store does not verify: link %1 of the %2 chain is %3.")
+                          .arg(p->position)
+                          .arg(chain, kind)
+                    : tr("The store does not verify: %1, against the %2 chain.").arg(kind, chain));
             box->setInformativeText(QString::fromStdString(visible(p->detail)));
-            entry.what = "verify: broken at " + std::string(toString(p->chain)) + " link " +
-                         std::to_string(p->position);
+            entry.what = "verify: broken at " + std::string(toString(p->chain)) +
+                         (p->position > 0 ? " link " + std::to_string(p->position) : "");
         } else {
             box->setIcon(QMessageBox::Information);
             box->setText(tr("The store verifies: %1 and %2 are intact.")
