@@ -120,7 +120,7 @@ ActivityDialog::ActivityDialog(ReviewService *service, QWidget *parent)
     filters->addStretch();
     m_table = new QTableWidget(0, ColumnCount, this);
     m_table->setHorizontalHeaderLabels(
-        {tr("Time (UTC)"), tr("Kind"), tr("Who"), tr("What"), tr("Records")});
+        {tr("Time (%1)").arg(zone), tr("Kind"), tr("Who"), tr("What"), tr("Records")});
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->verticalHeader()->hide();
@@ -150,6 +150,7 @@ ActivityDialog::ActivityDialog(ReviewService *service, QWidget *parent)
                     return;
                 m_loading = false;
                 showEntries(std::move(entries));
+                m_export->setEnabled(true);
             });
     // The service reports a failed load like any other failure of its worker.
     connect(m_service, &ReviewService::failed, this, [this](const QString &message) {
@@ -208,12 +209,12 @@ void ActivityDialog::refresh()
         const auto range = customRange();
         m_zone->setVisible(bool(range)); // first: both shown at once would widen the dialog
         m_rangeError->setVisible(!range);
-        m_export->setEnabled(bool(range));
         if (!range) {
             // Nothing can be in it: no entries rather than the last range's, so that the list
             // and an export never disagree with the fields.
             ++m_generation;
             m_loading = false;
+            m_export->setEnabled(false);
             showEntries({});
             m_status->setText(tr("From is after To: no entry can be in this range."));
             return;
@@ -222,7 +223,6 @@ void ActivityDialog::refresh()
         query.untilMs = range->second;
     } else {
         m_rangeError->hide();
-        m_export->setEnabled(true);
         if (span > 0)
             query.fromMs = QDateTime::currentMSecsSinceEpoch() - span;
     }
@@ -230,6 +230,8 @@ void ActivityDialog::refresh()
         query.kinds = {static_cast<ActivityKind>(kind)};
     m_status->setText(tr("Loading…"));
     m_loading = true;
+    // Until the entries are in, an export would write the previous filter's.
+    m_export->setEnabled(false);
     Q_EMIT m_service->loadActivity(++m_generation, query);
 }
 
@@ -254,14 +256,16 @@ void ActivityDialog::showEntries(std::vector<ActivityEntry> entries)
         if (e.count && e.interactionIds.size() != size_t(*e.count))
             records = records.isEmpty() ? counted(*e.count, tr("record"), tr("records"))
                                         : tr("%1 (%2)").arg(records).arg(*e.count);
-        const QString cells[] = {QDateTime::fromMSecsSinceEpoch(e.timeMs, Qt::UTC)
-                                     .toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")),
+        // Local time, as the range is chosen; UTC, as the export has it, in the tooltip.
+        const QDateTime time = QDateTime::fromMSecsSinceEpoch(e.timeMs);
+        const QString cells[] = {time.toString(u"yyyy-MM-dd HH:mm:ss"_s),
                                  QString::fromUtf8(toString(e.kind)),
                                  QString::fromStdString(visible(e.actor)),
                                  QString::fromStdString(visible(e.what)), records};
         for (int c = 0; c < ColumnCount; ++c) {
             auto *item = new QTableWidgetItem(cells[c]);
-            item->setToolTip(cells[c]);
+            item->setToolTip(c == Time ? time.toUTC().toString(u"yyyy-MM-dd HH:mm:ss.zzz 'UTC'"_s)
+                                       : cells[c]);
             m_table->setItem(i, c, item);
         }
     }
@@ -273,6 +277,10 @@ void ActivityDialog::exportTo(const QString &path)
 {
     if (m_time->currentData().toLongLong() == s_customRange && !customRange()) {
         Q_EMIT exported(path, tr("From is after To: no entry can be in this range."));
+        return;
+    }
+    if (m_loading) {
+        Q_EMIT exported(path, tr("The list is still loading: export it once it is shown."));
         return;
     }
     const ExportFormat format =

@@ -312,8 +312,23 @@ private Q_SLOTS:
         const QStringList inside{u"in its last minute"_qs, u"inside the range"_qs,
                                  u"in its first minute"_qs};
         QTRY_COMPARE_WITH_TIMEOUT(shown(), inside, 10000);
-        // The list's times stay in UTC, as its header says.
-        QCOMPARE(dialog.table()->item(2, 0)->text(), u"2024-03-10 06:30:00"_qs);
+        // The list's times are local, as the range is and as its header says; the tooltip and
+        // the export have UTC.
+        QCOMPARE(dialog.table()->horizontalHeaderItem(0)->text(), u"Time (UTC+05:30)"_qs);
+        QCOMPARE(dialog.table()->item(2, 0)->text(), u"2024-03-10 12:00:00"_qs);
+        QCOMPARE(dialog.table()->item(2, 0)->toolTip(), u"2024-03-10 06:30:00.000 UTC"_qs);
+        // While a reload is on its way nothing is exported: it would be the previous list.
+        dialog.refresh();
+        QVERIFY(!dialog.exportButton()->isEnabled());
+        {
+            QSignalSpy refused(&dialog, &ActivityDialog::exported);
+            dialog.exportTo(m_dir.filePath(u"while-loading.csv"_qs));
+            QCOMPARE(refused.size(), 1);
+            QVERIFY(refused.first().at(1).toString().contains(u"still loading"_qs));
+            QVERIFY(!QFile::exists(m_dir.filePath(u"while-loading.csv"_qs)));
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(dialog.exportButton()->isEnabled(), 10000);
+        QCOMPARE(shown(), inside);
         // The export has the same entries, oldest first as a file is read.
         QCOMPARE(exportedWhats(u"custom-range.csv"_qs),
                  (QStringList{inside.rbegin(), inside.rend()}));
