@@ -13,8 +13,6 @@
 #include <QTextStream>
 #include <QTimer>
 
-#include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <unistd.h>
 
@@ -24,14 +22,6 @@ namespace {
 
 using nlohmann::json;
 using namespace Qt::StringLiterals;
-
-std::atomic<int> s_interrupts{0};
-static_assert(std::atomic<int>::is_always_lock_free);
-
-extern "C" void interruptReplay(int)
-{
-    s_interrupts.fetch_add(1);
-}
 
 QString shown(std::string_view text)
 {
@@ -364,17 +354,15 @@ int runReplay(const QStringList &args, const QString &description)
                     out(u"turn %1  %2 failed: %3\n"_s.arg(index + 1).arg(shown(outcome.originalId),
                                                                          outcome.errorText()));
             });
-        s_interrupts = 0;
-        std::signal(SIGINT, interruptReplay);
+        const Interruption interruption;
         QTimer poll;
         QObject::connect(&poll, &QTimer::timeout, &loop, [&] {
-            if (s_interrupts.load() > 0)
+            if (interruption.happened())
                 replay.cancel();
         });
         poll.start(50);
         replay.start(p.value(u"session"_s).toStdString(), *mode, setup.spec);
         loop.exec();
-        std::signal(SIGINT, SIG_DFL);
         if (summary.error) {
             err(u"llmaudit replay: %1\n"_s.arg(summary.error->toString()));
             return Failed;
@@ -479,13 +467,11 @@ int runReplay(const QStringList &args, const QString &description)
             err(u"\r\033[K%1/%2 (%3%)"_s.arg(done).arg(total).arg(total ? 100 * done / total
                                                                         : 100));
         });
-    s_interrupts = 0;
-    std::signal(SIGINT, interruptReplay);
-    std::signal(SIGTERM, interruptReplay);
+    const Interruption interruption; // Ctrl-C once: finish the calls under way; twice: cancel
     QTimer poll;
     int handled = 0;
     QObject::connect(&poll, &QTimer::timeout, &loop, [&] {
-        const int interrupts = s_interrupts.load();
+        const int interrupts = Interruption::count();
         if (interrupts == handled)
             return;
         handled = interrupts;
@@ -500,8 +486,6 @@ int runReplay(const QStringList &args, const QString &description)
     poll.start(50);
     replay.start();
     loop.exec();
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
     if (terminal && !asJson)
         err(u"\r\033[K"_s);
     if (summary.error) {

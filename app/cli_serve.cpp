@@ -7,8 +7,6 @@
 #include <QFile>
 #include <QTimer>
 
-#include <atomic>
-#include <csignal>
 #include <cstdio>
 
 namespace llmaudit::cli {
@@ -16,13 +14,6 @@ namespace llmaudit::cli {
 namespace {
 
 using namespace Qt::StringLiterals;
-
-std::atomic<int> s_stopRequests{0};
-
-extern "C" void requestStop(int)
-{
-    s_stopRequests.fetch_add(1);
-}
 
 // "127.0.0.1:8765", "[::1]:8765", "0.0.0.0:80".
 bool parseListen(const QString &text, QString &address, quint16 &port)
@@ -126,21 +117,17 @@ int runServe(const QStringList &args, const QString &description)
     err(u"llmaudit serve: storing into %1%2; Ctrl+C stops\n"_s.arg(
         config.storeLocation, config.token.isEmpty() ? QString() : u" (token required)"_s));
 
-    s_stopRequests = 0;
-    std::signal(SIGINT, requestStop);
-    std::signal(SIGTERM, requestStop);
+    const Interruption interruption; // until the end: a second Ctrl-C must not cut stop() short
     QEventLoop loop;
     QTimer poll;
     QObject::connect(&poll, &QTimer::timeout, &loop, [&] {
-        if (s_stopRequests.load() > 0)
+        if (interruption.happened())
             loop.quit();
     });
     poll.start(50);
     loop.exec();
     err(u"llmaudit serve: stopping; committing what was accepted\n"_s);
     server.stop();
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
     const CollectorCounters c = server.counters();
     err(u"llmaudit serve: %1 requests, %2 records received, %3 stored, %4 duplicates, %5 "
         "conflicts, %6 rejected\n"_s.arg(c.requests)

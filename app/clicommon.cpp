@@ -29,11 +29,14 @@ void err(const QString &text)
 
 namespace {
 std::atomic<bool> s_interrupted{false};
-static_assert(std::atomic<bool>::is_always_lock_free); // so that the handler may set it
+std::atomic<int> s_interrupts{0};
+// So that the handler may set them.
+static_assert(std::atomic<bool>::is_always_lock_free && std::atomic<int>::is_always_lock_free);
 
 extern "C" void interrupt(int)
 {
     s_interrupted.store(true);
+    s_interrupts.fetch_add(1);
 }
 } // namespace
 
@@ -41,8 +44,10 @@ Interruption::Interruption()
     : m_previousInt(std::signal(SIGINT, interrupt))
     , m_previousTerm(std::signal(SIGTERM, interrupt))
 {
-    if (m_previousInt != interrupt) // the outermost one starts afresh
+    if (m_previousInt != interrupt) { // the outermost one starts afresh
         s_interrupted.store(false);
+        s_interrupts.store(0);
+    }
 }
 
 Interruption::~Interruption()
@@ -54,6 +59,11 @@ Interruption::~Interruption()
 const std::atomic<bool> &Interruption::flag()
 {
     return s_interrupted;
+}
+
+int Interruption::count()
+{
+    return s_interrupts.load();
 }
 
 void printJson(const json &value)

@@ -49,6 +49,9 @@ public:
 
     static const std::atomic<bool> &flag();
     bool happened() const { return flag().load(); }
+    // How many interrupts came since the outermost one began (a second Ctrl-C can mean
+    // "and now at once").
+    static int count();
 
 private:
     void (*m_previousInt)(int);

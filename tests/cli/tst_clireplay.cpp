@@ -184,6 +184,7 @@ private Q_SLOTS:
     void thresholdExitCode_data();
     void thresholdExitCode();
     void idsFromStandardInput();
+    void idsFromEmptyInput();
     void idsFromASlowPipe();
     void filterSelectsTheBatch();
     void sigintFinishesInFlightThenResume();
@@ -407,6 +408,15 @@ void TestCliReplay::idsFromStandardInput()
     QCOMPARE(result["total"].get<int>(), 3);
     QCOMPARE(result["replayed"].get<int>(), 2);
     QCOMPARE(result["failed"].get<int>(), 1);
+}
+
+// An ids file with no ids in it (blank lines and comments only) is a run of nothing, as a
+// filter that selects nothing is: exit 0 and a total of 0, so that a CI job can tell.
+void TestCliReplay::idsFromEmptyInput()
+{
+    const Run run = cli({u"--ids-from"_s, u"-"_s, u"--json"_s}, QByteArray("# none today\n\n"));
+    QCOMPARE(run.exitCode, 0);
+    QCOMPARE(run.parsed()["total"].get<int>(), 0);
 }
 
 // --ids-from a pipe whose writer sends the first id at once and the next one later (as
