@@ -81,7 +81,7 @@ Result<CollectorBatch> parseInteractions(std::string_view body, BodyFormat forma
         return fail(QString::fromStdString(parseErrorText(error)), QStringLiteral("body"));
     }
     if (document.is_object()) {
-        addDecoded(batch, decodeRecord(body, Dialect::Standard), itemSource(source, 0),
+        addDecoded(batch, decodeParsedRecord(body, std::move(document)), itemSource(source, 0),
                    std::string(body));
         return batch;
     }

@@ -152,6 +152,12 @@ std::expected<DecodedRecord, std::vector<ValidationError>> decodeRecord(std::str
             decoded->original = std::string(text);
         return decoded;
     }
+    return decodeParsedRecord(text, std::move(document));
+}
+
+std::expected<DecodedRecord, std::vector<ValidationError>> decodeParsedRecord(std::string_view text,
+                                                                              json document)
+{
     if (!document.is_object())
         return decodeDocument(std::move(document)); // refused there, with the reason
     auto errors = LogSchema::v1().validate(document);

@@ -39,6 +39,11 @@ std::expected<DecodedRecord, std::vector<ValidationError>> decodeRecord(std::str
 // The same, for a document already parsed (the collector, tests). `document` must be an object.
 std::expected<DecodedRecord, std::vector<ValidationError>> decodeDocument(nlohmann::json document);
 
+// decodeRecord(text, Dialect::Standard) for a caller that has parsed `text` already into
+// `document` (the collector, which has to know whether a body is one object or an array).
+std::expected<DecodedRecord, std::vector<ValidationError>>
+decodeParsedRecord(std::string_view text, nlohmann::json document);
+
 // Whether two stored documents hold the same record, whatever their key order and spacing.
 bool sameContent(std::string_view a, std::string_view b);
 
