@@ -1,10 +1,11 @@
 #include "piidetector.h"
 
-#include <QHostAddress>
-
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <arpa/inet.h>
+#include <array>
+#include <optional>
 
 namespace llmaudit {
 
@@ -206,14 +207,23 @@ QString normalizeDigits(QStringView value)
 
 // -- IP addresses ------------------------------------------------------------------------------
 
+// The address's bytes when `text` is one of `family` (AF_INET: a dotted quad; AF_INET6). POSIX's
+// parser rather than Qt Network's, which the storage layer does not link.
+std::optional<std::array<unsigned char, 16>> parseAddress(int family, const QString &text)
+{
+    std::array<unsigned char, 16> bytes{};
+    if (inet_pton(family, text.toLatin1().constData(), bytes.data()) != 1)
+        return std::nullopt;
+    return bytes;
+}
+
 bool acceptIpv4(const QString &text, qsizetype start, qsizetype length)
 {
     const QString value = text.mid(start, length);
     for (const QString &part : value.split(u'.'))
         if (part.size() > 1 && part.startsWith(u'0'))
             return false; // "01.02.03.04" is not how addresses are written
-    QHostAddress address;
-    if (!address.setAddress(value) || address.protocol() != QAbstractSocket::IPv4Protocol)
+    if (!parseAddress(AF_INET, value))
         return false;
     // 1.2.3.4 is a valid address; a dotted quad right after a version marker is a version.
     static const QRegularExpression version(
@@ -231,13 +241,18 @@ bool acceptIpv6(const QString &text, qsizetype start, qsizetype length)
             ++hexDigits;
     if (hexDigits < 2 || value.count(u':') < 2)
         return false;
-    QHostAddress address;
-    return address.setAddress(value) && address.protocol() == QAbstractSocket::IPv6Protocol;
+    return bool(parseAddress(AF_INET6, value));
 }
 
+// The canonical text (RFC 5952: lower case, the longest run of zero groups as "::"), so that
+// one address written two ways gets one placeholder.
 QString normalizeIpv6(QStringView value)
 {
-    return QHostAddress(value.toString()).toString();
+    const auto address = parseAddress(AF_INET6, value.toString());
+    char text[INET6_ADDRSTRLEN] = {};
+    if (!address || !inet_ntop(AF_INET6, address->data(), text, sizeof text))
+        return value.toString();
+    return QString::fromLatin1(text);
 }
 
 // -- secrets -----------------------------------------------------------------------------------

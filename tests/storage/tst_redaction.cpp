@@ -171,6 +171,22 @@ private Q_SLOTS:
         QCOMPARE(findings(text), expected);
     }
 
+    // One address written two ways is one value (one placeholder, one hash): IPv6 in its
+    // RFC 5952 form; what only looks like an address is not one.
+    void ipAddresses()
+    {
+        const PiiDetector &detector = allDetectors();
+        const auto found =
+            detector.find(u"a 2001:DB8:0:0:0::1 b 2001:db8::1 c ::FFFF:192.0.2.128"_s);
+        QCOMPARE(found.size(), size_t(3));
+        QCOMPARE(found[0].normalized, u"2001:db8::1"_s);
+        QCOMPARE(found[1].normalized, u"2001:db8::1"_s);
+        QCOMPARE(found[2].normalized, u"::ffff:192.0.2.128"_s);
+        QCOMPARE(findings(u"1.2.3.256 and 1:2:3:4:5:6:7:8:9 and 12:30:45"_s), QStringList());
+        QCOMPARE(findings(u"255.255.255.255 fe80::1"_s),
+                 (QStringList{u"IPV4:255.255.255.255"_s, u"IPV6:fe80::1"_s}));
+    }
+
     void checksums()
     {
         QVERIFY(luhnValid(u"4111111111111111"));
