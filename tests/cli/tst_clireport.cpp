@@ -306,6 +306,9 @@ private Q_SLOTS:
         QTest::newRow("missing ids file")
             << QStringList{u"report"_qs, u"--ids-from"_qs, path(u"none.txt"_qs), u"-o"_qs, out} << 1
             << u"none.txt"_qs;
+        QTest::newRow("empty ids file")
+            << QStringList{u"report"_qs, u"--ids-from"_qs, u"/dev/null"_qs, u"-o"_qs, out} << 1
+            << u"no interaction ids"_qs;
         QTest::newRow("unwritable output")
             << QStringList{u"report"_qs, u"-o"_qs, u"/nonexistent-dir/r.pdf"_qs} << 1
             << u"/nonexistent-dir/r.pdf"_qs;
