@@ -301,7 +301,7 @@ struct CollectorServer::Private
 
     // Counters (relaxed: they are statistics).
     std::atomic<qint64> requests = 0, received = 0, stored = 0, duplicates = 0, conflicts = 0,
-                        rejected = 0, ignoredSpans = 0, proxied = 0, queueFull = 0;
+                        rejected = 0, ignoredSpans = 0, proxied = 0, queueFull = 0, commits = 0;
     mutable std::mutex metricsMutex;
     std::map<std::pair<int, int>, qint64> requestsByCode; // (endpoint, status) -> count
     std::array<qint64, LatencyBuckets.size()> latencyCounts{};
@@ -365,6 +365,7 @@ void CollectorServer::Private::count(const WriteCounts &counts)
     stored += counts.stored;
     duplicates += counts.duplicates;
     conflicts += counts.conflicts;
+    ++commits;
     if (counts.stored > 0)
         Q_EMIT q->interactionsStored(counts.stored);
 }
@@ -750,7 +751,7 @@ Result<void> CollectorServer::start(const CollectorConfig &config)
                         .arg(config.address));
     d->config = config;
     d->requests = d->received = d->stored = d->duplicates = d->conflicts = d->rejected =
-        d->ignoredSpans = d->proxied = d->queueFull = 0;
+        d->ignoredSpans = d->proxied = d->queueFull = d->commits = 0;
     d->requestsByCode.clear();
     d->latencyCounts.fill(0);
     d->latencyCount = 0;
@@ -872,6 +873,7 @@ CollectorCounters CollectorServer::counters() const
     c.ignoredSpans = d->ignoredSpans;
     c.proxied = d->proxied;
     c.queueFull = d->queueFull;
+    c.commits = d->commits;
     c.queueDepth = d->writer ? d->writer->pending() : 0;
     return c;
 }
@@ -908,6 +910,10 @@ QByteArray CollectorServer::metricsText() const
     line("# HELP llmaudit_collector_queue_full_total Requests refused with 503 (queue full).");
     line("# TYPE llmaudit_collector_queue_full_total counter");
     line("llmaudit_collector_queue_full_total " + std::to_string(c.queueFull));
+    line("# HELP llmaudit_collector_commits_total Store transactions committed (each holds "
+         "every request waiting when it began).");
+    line("# TYPE llmaudit_collector_commits_total counter");
+    line("llmaudit_collector_commits_total " + std::to_string(c.commits));
     line("# HELP llmaudit_collector_queue_depth Records waiting for the writer.");
     line("# TYPE llmaudit_collector_queue_depth gauge");
     line("llmaudit_collector_queue_depth " + std::to_string(c.queueDepth));

@@ -52,6 +52,7 @@ struct CollectorCounters
     qint64 ignoredSpans = 0;
     qint64 proxied = 0;   // proxy calls forwarded
     qint64 queueFull = 0; // requests answered 503
+    qint64 commits = 0;   // store transactions: stored / commits is the group commit's size
     qint64 queueDepth = 0;
 };
 

@@ -158,6 +158,7 @@ private Q_SLOTS:
         QVERIFY(text.contains(
             "llmaudit_collector_requests_total{endpoint=\"interactions\",code=\"200\"} 1\n"));
         QVERIFY(text.contains("llmaudit_collector_queue_depth 0\n"));
+        QVERIFY(text.contains("llmaudit_collector_commits_total 1\n"));
         QVERIFY(text.contains("# TYPE llmaudit_collector_request_duration_seconds histogram"));
         QVERIFY(text.contains("llmaudit_collector_request_duration_seconds_count "));
         QVERIFY(text.contains("llmaudit_collector_request_duration_seconds_bucket{le=\"+Inf\"}"));
