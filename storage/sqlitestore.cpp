@@ -1809,7 +1809,7 @@ Result<qint64> SqliteStore::appendActivity(ActivityEntry entry)
         return std::unexpected(head.error());
     const std::string text = canonicalJson(entry);
     const qint64 seq = head->first + 1;
-    const ContentHash link = chainLink(seq, head->second, chainDigest(text));
+    const ContentHash link = chainLink(seq, head->second, sha256(text));
     Statement q(m_handle, "INSERT INTO activity (ts, kind, entry, chain_seq, chain_link) "
                           "VALUES (?1, ?2, ?3, ?4, ?5)");
     if (!q)
@@ -2676,7 +2676,7 @@ Result<std::optional<ChainProblem>> SqliteStore::verifyActivity(VerifyReport &re
             return problem(Kind::Missing, expected, 0,
                            "activity links " + std::to_string(expected) + " to " +
                                std::to_string(seq - 1) + " are missing (entries deleted)");
-        if (chainLink(seq, previous, chainDigest(text)) != blobHash(s, 5))
+        if (chainLink(seq, previous, sha256(text)) != blobHash(s, 5))
             return problem(Kind::Changed, seq, id,
                            at + " does not match its link (the entry or its link was altered)");
         const auto entry = activityFromJson(text);
