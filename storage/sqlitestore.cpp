@@ -16,10 +16,13 @@
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QThread>
+#include <QThreadPool>
+#include <QtConcurrent/QtConcurrentMap>
 
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
@@ -2100,11 +2103,33 @@ constexpr std::string_view ExtractedColumns =
     "i.completion_tokens, i.total_tokens, i.latency_ms, i.finish_reason, i.flagged, "
     "i.sensitivity, i.replay_of";
 
-// Which of the row's extracted columns (from `first` on, as ExtractedColumns and the two
-// previews) no longer say what its document says, in words; nullopt when all agree. A NULL
-// column stands for an empty text or an absent number, as write() stores them; a NULL preview
-// for one not kept (rows written before format 3 read theirs from the document).
-std::optional<std::string> alteredColumn(sqlite3_stmt *row, int first, const std::string &document)
+// One row of the records chain as verify reads it, and what its check worked out off the
+// reading thread.
+struct VerifiedRow
+{
+    static constexpr int ColumnCount = 15; // ExtractedColumns, then the two previews
+
+    qint64 seq = 0;
+    qint64 rowId = 0;
+    std::string interactionId;
+    ContentHash storedHash{};
+    ContentHash link{};
+    std::string stored; // the document as stored: zstd-packed when `packed`
+    bool packed = false;
+    std::array<std::optional<std::string>, ColumnCount> columns; // nullopt: NULL
+
+    std::optional<std::string> document; // nullopt: cannot be read
+    ContentHash digest{};
+    std::optional<std::string> altered; // alteredColumn()'s finding
+};
+
+// Which of the row's extracted columns (ExtractedColumns and the two previews) no longer say
+// what its document says, in words; nullopt when all agree. A NULL column stands for an empty
+// text or an absent number, as write() stores them; a NULL preview for one not kept (rows
+// written before format 3 read theirs from the document).
+std::optional<std::string>
+alteredColumn(const std::array<std::optional<std::string>, VerifiedRow::ColumnCount> &stored,
+              const std::string &document)
 {
     nlohmann::json parsed;
     try {
@@ -2113,19 +2138,14 @@ std::optional<std::string> alteredColumn(sqlite3_stmt *row, int first, const std
         return "its document is not JSON any more";
     }
     const Interaction r = interactionFromDocument(std::move(parsed));
-    auto shown = [](sqlite3_stmt *s, int column) {
-        return sqlite3_column_type(s, column) == SQLITE_NULL
-                   ? std::string("NULL")
-                   : "'" + visible(columnText(s, column)) + "'";
-    };
     auto differs = [&](int column, const char *name,
                        std::optional<std::string> expected) -> std::optional<std::string> {
-        const int at = first + column;
-        const bool isNull = sqlite3_column_type(row, at) == SQLITE_NULL;
-        if (isNull ? !expected : (expected && columnText(row, at) == *expected))
+        const std::optional<std::string> &value = stored[size_t(column)];
+        if (value == expected)
             return std::nullopt;
         return std::string("its ") + name + " column was altered after it was stored: it says " +
-               shown(row, at) + ", the chained document says " +
+               (value ? "'" + visible(*value) + "'" : std::string("NULL")) +
+               ", the chained document says " +
                (expected ? "'" + visible(*expected) + "'" : std::string("nothing (NULL)"));
     };
     auto text = [](const std::string &value) {
@@ -2160,12 +2180,25 @@ std::optional<std::string> alteredColumn(sqlite3_stmt *row, int first, const std
     }
     for (const auto &[name, full] :
          {std::pair{"prompt preview", &r.prompt}, std::pair{"response preview", &r.response}}) {
-        if (sqlite3_column_type(row, first + column) != SQLITE_NULL)
+        if (stored[size_t(column)])
             if (auto altered = differs(column, name, text(previewLine(*full))))
                 return altered;
         ++column;
     }
     return std::nullopt;
+}
+
+// The part of a row's check that needs no other row: unpack, hash, compare the columns.
+void examine(VerifiedRow &row)
+{
+    row.document = row.packed ? unpack(row.stored.data(), row.stored.size())
+                              : std::optional<std::string>(std::move(row.stored));
+    row.stored = {};
+    if (!row.document)
+        return;
+    // OpenSSL's SHA-256 for the documents (the bulk of the bytes), as import does.
+    row.digest = sha256(*row.document);
+    row.altered = alteredColumn(row.columns, *row.document);
 }
 
 } // namespace
@@ -2291,7 +2324,7 @@ SqliteStore::verifyRecords(VerifyReport &report,
                                  std::string(ExtractedColumns) +
                                  ", p.prompt, p.response FROM interactions i LEFT JOIN "
                                  "interaction_previews p ON p.id = i.id WHERE i.chain_seq > ?1 "
-                                 "ORDER BY i.chain_seq LIMIT 256");
+                                 "ORDER BY i.chain_seq LIMIT 1024");
     if (!page)
         return std::unexpected(sqliteError(QStringLiteral("cannot verify the store")));
     size_t nextTombstone = 0;
@@ -2306,41 +2339,56 @@ SqliteStore::verifyRecords(VerifyReport &report,
         }
         return std::nullopt;
     };
-    qint64 after = 0;
-    qint64 done = 0;
-    for (;;) {
+    // Pages of rows: while a pool unpacks, hashes and parses one (the bulk of the work), this
+    // thread reads the next; then it walks the page in chain order, which is all that must be
+    // sequential.
+    auto readPage = [&](qint64 after, std::vector<VerifiedRow> &rows) -> bool {
+        rows.clear();
         page.reset();
         sqlite3_bind_int64(page.get(), 1, after);
         int rc;
-        int rows = 0;
         while ((rc = sqlite3_step(page.get())) == SQLITE_ROW) {
-            ++rows;
             sqlite3_stmt *s = page.get();
-            const qint64 seq = sqlite3_column_int64(s, 0);
-            after = seq;
-            if (auto p = tombstonesBefore(seq))
+            VerifiedRow &row = rows.emplace_back();
+            row.seq = sqlite3_column_int64(s, 0);
+            row.rowId = sqlite3_column_int64(s, 1);
+            row.interactionId = columnText(s, 2);
+            row.storedHash = blobHash(s, 3);
+            row.link = blobHash(s, 4);
+            row.packed = sqlite3_column_type(s, 5) == SQLITE_BLOB;
+            const auto *bytes = static_cast<const char *>(sqlite3_column_blob(s, 5));
+            row.stored.assign(bytes ? bytes : "", size_t(sqlite3_column_bytes(s, 5)));
+            for (int c = 0; c < VerifiedRow::ColumnCount; ++c)
+                if (sqlite3_column_type(s, 6 + c) != SQLITE_NULL)
+                    row.columns[size_t(c)] = columnText(s, 6 + c);
+        }
+        return rc == SQLITE_DONE;
+    };
+    QThreadPool pool;
+    pool.setMaxThreadCount(std::max(1, QThread::idealThreadCount()));
+    std::vector<VerifiedRow> current, next;
+    if (!readPage(0, current))
+        return std::unexpected(sqliteError(QStringLiteral("cannot verify the store")));
+    qint64 done = 0;
+    while (!current.empty()) {
+        QFuture<void> examined = QtConcurrent::map(&pool, current, examine);
+        const bool read = readPage(current.back().seq, next);
+        examined.waitForFinished();
+        if (!read)
+            return std::unexpected(sqliteError(QStringLiteral("cannot verify the store")));
+        for (const VerifiedRow &row : current) {
+            if (auto p = tombstonesBefore(row.seq))
                 return p;
-            std::optional<std::string> document;
-            if (sqlite3_column_type(s, 5) == SQLITE_BLOB)
-                document = unpack(sqlite3_column_blob(s, 5), size_t(sqlite3_column_bytes(s, 5)));
-            else
-                document = columnText(s, 5);
-            // OpenSSL's SHA-256 for the documents (the bulk of the bytes), as import does.
-            const ContentHash digest = document ? sha256(*document) : ContentHash{};
-            if (auto p = check(seq, sqlite3_column_int64(s, 1), columnText(s, 2), digest,
-                               blobHash(s, 4), blobHash(s, 3), !document))
+            if (auto p = check(row.seq, row.rowId, row.interactionId, row.digest, row.link,
+                               row.storedHash, !row.document))
                 return p;
-            if (auto altered = alteredColumn(s, 6, *document))
-                return problem(Kind::Changed, seq, sqlite3_column_int64(s, 1), columnText(s, 2),
-                               *altered);
+            if (row.altered)
+                return problem(Kind::Changed, row.seq, row.rowId, row.interactionId, *row.altered);
             ++done;
         }
-        if (rc != SQLITE_DONE)
-            return std::unexpected(sqliteError(QStringLiteral("cannot verify the store")));
-        if (rows == 0)
-            break;
         if (progress && !progress(done, total))
             return fail(QStringLiteral("verification cancelled"));
+        std::swap(current, next);
     }
     if (auto p = tombstonesBefore(std::numeric_limits<qint64>::max()))
         return p;

@@ -288,6 +288,33 @@ private Q_SLOTS:
                  p.detail.c_str());
     }
 
+    // verify reads the chain in pages and checks each page's records on a pool while it reads
+    // the next: what it reports is still the first problem in chain order, whichever page it
+    // lies in.
+    void reportsTheFirstProblemAcrossPages()
+    {
+        QString path;
+        auto store = storeWith(2500, &path);
+        QVERIFY(store->verify()->ok());
+        tamper(path, "UPDATE interactions SET latency_ms = 1 WHERE interaction_id = 'i-2300'");
+        ChainProblem p = problemOf(*store);
+        QCOMPARE(p.position, 2300);
+        QCOMPARE(p.interactionId, "i-2300");
+        QVERIFY2(p.detail.find("latency_ms column was altered") != std::string::npos,
+                 p.detail.c_str());
+        tamper(path, R"(UPDATE interactions SET document = '{"interaction_id":"i-1500"}'
+                        WHERE interaction_id = 'i-1500')");
+        p = problemOf(*store);
+        QCOMPARE(int(p.kind), int(ChainProblem::Kind::Changed));
+        QCOMPARE(p.position, 1500);
+        QVERIFY2(p.detail.find("changed after it was stored") != std::string::npos,
+                 p.detail.c_str());
+        tamper(path, "DELETE FROM interactions WHERE interaction_id = 'i-1024'");
+        p = problemOf(*store);
+        QCOMPARE(int(p.kind), int(ChainProblem::Kind::Missing));
+        QCOMPARE(p.position, 1024);
+    }
+
     void detectsADeletedRecord()
     {
         QString path;
