@@ -26,11 +26,13 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <fcntl.h>
 #include <limits>
 #include <map>
 #include <mutex>
 #include <set>
 #include <thread>
+#include <unistd.h>
 #include <unordered_map>
 #include <zstd.h>
 
@@ -727,7 +729,8 @@ public:
                 return tries < 100 ? 1 : 0; // 20 ms
             },
             nullptr);
-        return std::unique_ptr<WalCheckpointer>(new WalCheckpointer(db));
+        return std::unique_ptr<WalCheckpointer>(
+            new WalCheckpointer(db, QFile::encodeName(path) + "-wal"));
     }
     ~WalCheckpointer()
     {
@@ -741,8 +744,9 @@ public:
     }
 
 private:
-    explicit WalCheckpointer(sqlite3 *db)
+    WalCheckpointer(sqlite3 *db, QByteArray walPath)
         : m_db(db)
+        , m_walPath(std::move(walPath))
         , m_thread([this] { run(); })
     {}
     void run()
@@ -753,14 +757,23 @@ private:
             int frames = 0;
             if (sqlite3_wal_checkpoint_v2(m_db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &frames,
                                           nullptr) == SQLITE_OK &&
-                frames >= RestartFrames)
+                frames >= RestartFrames) {
+                // A RESTART holds the writer while it syncs the WAL, copies what is left and
+                // syncs the database (which the passive pass just did). The WAL's sync, done
+                // first without holding anyone, leaves it only the last few milliseconds' data.
+                if (const int fd = ::open(m_walPath.constData(), O_RDONLY | O_CLOEXEC); fd >= 0) {
+                    ::fdatasync(fd);
+                    ::close(fd);
+                }
                 sqlite3_wal_checkpoint_v2(m_db, nullptr, SQLITE_CHECKPOINT_RESTART, nullptr,
                                           nullptr);
+            }
             lock.lock();
         }
     }
 
     sqlite3 *m_db;
+    const QByteArray m_walPath;
     std::mutex m_mutex;
     std::condition_variable m_wake;
     bool m_stop = false;
